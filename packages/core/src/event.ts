@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The canonical Signal event: snake_case, validated with zod. Ingestion also
+ * accepts Segment's camelCase spelling (userId, anonymousId, messageId, …) and
+ * normalises it before validation, so existing Segment SDKs work unchanged.
+ */
+
+export const eventTypes = ['track', 'page', 'identify', 'group'] as const;
+export type EventType = (typeof eventTypes)[number];
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** Identifiers: Segment SDKs may send numbers; Signal stores strings. */
+const identifier = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .pipe(z.string().min(1, 'must not be empty').max(400, 'must be at most 400 characters'));
+
+const isoTimestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-06-06T09:00:00Z' });
+
+export const consentSchema = z.looseObject({
+  categories: z.array(z.string()).default([]),
+});
+
+export const contextSchema = z.looseObject({
+  page: z
+    .looseObject({
+      url: z.string().optional(),
+      path: z.string().optional(),
+      referrer: z.string().optional(),
+      title: z.string().optional(),
+      search: z.string().optional(),
+    })
+    .optional(),
+  ip: z.string().optional(),
+  user_agent: z.string().optional(),
+  locale: z.string().optional(),
+  consent: consentSchema.optional(),
+});
+
+export const eventSchema = z
+  .object({
+    type: z.enum(eventTypes),
+    event: z.string().min(1, 'must not be empty').max(200).optional(),
+    name: z.string().max(200).optional(),
+    properties: jsonObject.default({}),
+    traits: jsonObject.default({}),
+    user_id: identifier.optional(),
+    anonymous_id: identifier.optional(),
+    group_id: identifier.optional(),
+    message_id: z.string().min(1).max(200),
+    timestamp: isoTimestamp,
+    received_at: isoTimestamp.optional(),
+    context: contextSchema.default({}),
+  })
+  .superRefine((e, ctx) => {
+    if (e.user_id === undefined && e.anonymous_id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['user_id'], message: 'one of user_id (userId) or anonymous_id (anonymousId) is required' });
+    }
+    if (e.type === 'track' && e.event === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['event'], message: 'a track call needs an event name' });
+    }
+    if (e.type === 'group' && e.group_id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['group_id'], message: 'a group call needs group_id (groupId)' });
+    }
+  });
+
+export type SignalEvent = z.output<typeof eventSchema>;
+export type EventInput = z.input<typeof eventSchema>;
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `batch.3.properties` or `user_id`. */
+  path: string;
+  message: string;
+}
+
+export type ParseEventResult = { ok: true; event: SignalEvent } | { ok: false; issues: FieldIssue[] };
+
+export interface ParseEventOptions {
+  /** Forces the type (e.g. `/v1/track` implies `track`); a conflicting `type` field is an error. */
+  type?: EventType;
+  /** When the collector received the event; also the default `timestamp`. */
+  receivedAt?: Date;
+  /** Message id generator for events without one (deterministic in tests). */
+  generateId?: () => string;
+}
+
+const camelToSnake: Record<string, string> = {
+  userId: 'user_id',
+  anonymousId: 'anonymous_id',
+  messageId: 'message_id',
+  groupId: 'group_id',
+  receivedAt: 'received_at',
+};
+
+const contextCamelToSnake: Record<string, string> = { userAgent: 'user_agent' };
+
+/** Keys a Segment SDK sends that are transport detail, not event data. */
+const transportKeys = new Set(['writeKey', 'sentAt', 'integrations', '_metadata', 'channel', 'version', 'originalTimestamp']);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Segment's consent shape is `context.consent.categoryPreferences: { Advertising: true }`;
+ * Signal's is `context.consent.categories: ['advertising']`. Accept both.
+ */
+function normaliseConsent(consent: unknown): unknown {
+  if (!isPlainObject(consent)) return consent;
+  const out: Record<string, unknown> = { ...consent };
+  const prefs = consent['categoryPreferences'];
+  if (isPlainObject(prefs) && out['categories'] === undefined) {
+    out['categories'] = Object.entries(prefs)
+      .filter(([, granted]) => granted === true)
+      .map(([category]) => category);
+    delete out['categoryPreferences'];
+  }
+  return out;
+}
+
+/** Renames Segment camelCase fields to Signal's snake_case ones (snake_case wins if both are present). */
+export function normaliseEventInput(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (transportKeys.has(key)) continue;
+    const snake = camelToSnake[key];
+    if (snake !== undefined) {
+      if (input[snake] === undefined) out[snake] = value;
+    } else {
+      out[key] = value;
+    }
+  }
+  if (out['timestamp'] === undefined && typeof input['originalTimestamp'] === 'string') {
+    out['timestamp'] = input['originalTimestamp'];
+  }
+  if (isPlainObject(out['context'])) {
+    const ctx: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(out['context'])) {
+      const snake = contextCamelToSnake[key];
+      if (snake !== undefined) {
+        if (out['context'][snake] === undefined) ctx[snake] = value;
+      } else ctx[key] = value;
+    }
+    if (ctx['consent'] !== undefined) ctx['consent'] = normaliseConsent(ctx['consent']);
+    out['context'] = ctx;
+  }
+  return out;
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldIssue[] {
+  return issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
+    return { path: path === '' ? '(root)' : path, message: issue.message };
+  });
+}
+
+/** Validates and normalises one incoming event (Segment or Signal spelling). */
+export function parseEvent(input: unknown, options: ParseEventOptions = {}): ParseEventResult {
+  if (!isPlainObject(input)) return { ok: false, issues: [{ path: '(root)', message: 'an event must be a JSON object' }] };
+  const receivedAt = (options.receivedAt ?? new Date()).toISOString();
+  const raw = normaliseEventInput(input);
+  if (options.type !== undefined) {
+    if (raw['type'] !== undefined && raw['type'] !== options.type) {
+      return { ok: false, issues: [{ path: 'type', message: `must be "${options.type}" on this endpoint (got ${JSON.stringify(raw['type'])})` }] };
+    }
+    raw['type'] = options.type;
+  }
+  if (raw['message_id'] === undefined) raw['message_id'] = (options.generateId ?? randomUUID)();
+  if (raw['timestamp'] === undefined) raw['timestamp'] = receivedAt;
+  raw['received_at'] = receivedAt;
+  const result = eventSchema.safeParse(raw);
+  if (!result.success) return { ok: false, issues: formatIssues(result.error.issues) };
+  return { ok: true, event: result.data };
+}
+
+/** The key that orders an event among its user's events: user_id, else anonymous_id. */
+export function userKeyOf(event: Pick<SignalEvent, 'user_id' | 'anonymous_id'>): string {
+  return event.user_id ?? event.anonymous_id ?? '';
+}

@@ -1,0 +1,210 @@
+import { hasConsent, missingConsent } from './consent.js';
+import type { AnyDestination, DestinationLimits, Logger, Outgoing, RequestContext } from './destination.js';
+import { silentLogger } from './destination.js';
+import { ContractError, SettingsError, resultFromError } from './errors.js';
+import { userKeyOf, type SignalEvent } from './event.js';
+import { chunkByLimits } from './batching.js';
+import { classifyHttpStatus, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import { applyMapping, mergeMapping, type Mapping } from './mapping.js';
+import { createRedactor, redactHeaders, type Redactor } from './redact.js';
+import { type DeliveryResult } from './results.js';
+
+/**
+ * An integration is a destination bound to settings, a preset with overrides
+ * and consent. It is the one way to run a plugin: the runner, `send-test` and
+ * the conformance kit all go through `prepare` and `send`, so the contract is
+ * enforced (and secrets are masked) in one place.
+ */
+export interface IntegrationConfig {
+  id?: string;
+  settings: unknown;
+  preset?: string;
+  mapping?: Mapping;
+  consent?: string[];
+}
+
+/** The result of preparing one event: a record to send, or a final result (dropped/rejected). */
+export type Prepared = { outcome: 'send'; outgoing: Outgoing } | { outcome: 'done'; index: number; messageId: string; result: DeliveryResult };
+
+/** What crossed the wire for one batch, redacted: the delivery log's evidence. */
+export interface Exchange {
+  request: { method: string; url: string; headers: Record<string, string>; body: string };
+  response?: { status: number; headers: Record<string, string>; body: string };
+  error?: string;
+  durationMs: number;
+}
+
+export interface SendOutcome {
+  /** One per outgoing record, same order. */
+  results: DeliveryResult[];
+  exchange: Exchange;
+}
+
+export interface Integration {
+  readonly id: string;
+  readonly destination: AnyDestination;
+  readonly settings: unknown;
+  readonly mapping: Mapping;
+  readonly limits: DestinationLimits;
+  readonly consent: readonly string[];
+  readonly redact: Redactor;
+  prepare(event: SignalEvent, index?: number): Prepared;
+  /** Splits records into request-sized chunks (the one batching rule). */
+  chunk(outgoing: readonly Outgoing[]): Outgoing[][];
+  /** Sends one chunk; never throws for vendor or network failures. */
+  send(batch: Outgoing[], http: HttpClient, logger?: Logger): Promise<SendOutcome>;
+}
+
+export function parseSettings(destination: AnyDestination, settings: unknown, where = 'settings'): unknown {
+  const parsed = destination.settings.safeParse(settings ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new SettingsError(`${destination.name} ${where} are invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
+
+function bodyText(body: HttpRequest['body']): string {
+  if (body === undefined) return '';
+  if (typeof body === 'string') return body;
+  return `<${body.byteLength} bytes binary>`;
+}
+
+export function createIntegration(destination: AnyDestination, config: IntegrationConfig): Integration {
+  const id = config.id ?? destination.id;
+  const settings = parseSettings(destination, config.settings);
+  const presetName = config.preset ?? destination.defaultPreset;
+  const preset = destination.presets[presetName];
+  if (preset === undefined) {
+    throw new SettingsError(`${destination.name} has no preset "${presetName}"; choose one of: ${Object.keys(destination.presets).join(', ')}`, [
+      { path: 'preset', message: `unknown preset "${presetName}"` },
+    ]);
+  }
+  const mapping = mergeMapping(preset, config.mapping);
+  const limits = typeof destination.limits === 'function' ? destination.limits(settings) : destination.limits;
+  const secretValues = [
+    ...destination.secrets.map((key) => {
+      const v = (settings as Record<string, unknown>)[key];
+      return typeof v === 'string' ? v : undefined;
+    }),
+    ...(destination.secretValues?.(settings) ?? []),
+  ];
+  const redact = createRedactor(secretValues);
+  const consent = config.consent ?? [];
+  const tctx = { settings, integrationId: id };
+
+  const prepare = (event: SignalEvent, index = 0): Prepared => {
+    const messageId = event.message_id;
+    if (!hasConsent(event, consent)) {
+      return { outcome: 'done', index, messageId, result: { status: 'dropped', reason: `no consent for: ${missingConsent(event, consent).join(', ')}` } };
+    }
+    const mapped = applyMapping(event, mapping);
+    if (mapped.action === 'drop') return { outcome: 'done', index, messageId, result: { status: 'dropped', reason: mapped.reason } };
+    try {
+      const record: unknown = destination.transform(mapped.mapped, tctx);
+      const bytes = Buffer.byteLength(JSON.stringify(record) ?? '');
+      return { outcome: 'send', outgoing: { index, messageId, userKey: userKeyOf(event), record, bytes } };
+    } catch (error) {
+      const result = resultFromError(error);
+      return { outcome: 'done', index, messageId, result: { ...result, ...('message' in result ? { message: redact(result.message) } : {}) } as DeliveryResult };
+    }
+  };
+
+  const send = async (batch: Outgoing[], http: HttpClient, logger: Logger = silentLogger): Promise<SendOutcome> => {
+    const ctx: RequestContext<unknown> = { ...tctx, logger, now: Date.now };
+    const request = destination.buildRequest(batch, ctx);
+    const started = performance.now();
+    const exchange: Exchange = {
+      request: {
+        method: request.method,
+        url: redact(http.resolveUrl(request.url)),
+        headers: redactHeaders(request.headers, redact),
+        body: redact(bodyText(request.body)),
+      },
+      durationMs: 0,
+    };
+    let response: HttpResponse;
+    try {
+      response = await http.send(request);
+    } catch (error) {
+      exchange.durationMs = performance.now() - started;
+      const message = redact(error instanceof Error ? error.message : String(error));
+      exchange.error = message;
+      return { results: batch.map(() => ({ status: 'retry', reason: message })), exchange };
+    }
+    exchange.durationMs = performance.now() - started;
+    exchange.response = { status: response.status, headers: response.headers, body: redact(response.body) };
+    let results: DeliveryResult[];
+    try {
+      if (response.status >= 200 && response.status < 300) {
+        results = destination.parseResponse(response, batch, ctx);
+      } else {
+        const special = destination.classifyError?.(response, batch, ctx);
+        const result = special ?? classifyHttpStatus(response);
+        results = Array.isArray(result) ? result : batch.map(() => result as DeliveryResult);
+      }
+    } catch (error) {
+      const result = resultFromError(error);
+      results = batch.map(() => result);
+    }
+    if (results.length !== batch.length) {
+      throw new ContractError(`${destination.id} returned ${results.length} results for ${batch.length} events (must be one per event, in order)`);
+    }
+    return { results: results.map((r) => redactResult(r, redact)), exchange };
+  };
+
+  return {
+    id,
+    destination,
+    settings,
+    mapping,
+    limits,
+    consent,
+    redact,
+    prepare,
+    chunk: (outgoing) => chunkByLimits(outgoing, limits),
+    send,
+  };
+}
+
+function redactResult(result: DeliveryResult, redact: Redactor): DeliveryResult {
+  switch (result.status) {
+    case 'retry':
+      return { ...result, reason: redact(result.reason) };
+    case 'rejected':
+    case 'auth':
+      return { ...result, message: redact(result.message) };
+    case 'delivered':
+      return result.warning === undefined ? result : { ...result, warning: redact(result.warning) };
+    default:
+      return result;
+  }
+}
+
+/**
+ * Delivers events through an integration in one go: prepare, chunk, send each
+ * chunk (sequentially), and return one result per event in input order. Used
+ * by `signal send-test` and the conformance kit; the runner schedules the same
+ * steps itself.
+ */
+export async function deliverAll(
+  integration: Integration,
+  events: readonly SignalEvent[],
+  http: HttpClient,
+  logger?: Logger,
+): Promise<{ results: DeliveryResult[]; exchanges: Exchange[] }> {
+  const results: DeliveryResult[] = new Array(events.length);
+  const toSend: Outgoing[] = [];
+  events.forEach((event, i) => {
+    const prepared = integration.prepare(event, i);
+    if (prepared.outcome === 'done') results[i] = prepared.result;
+    else toSend.push(prepared.outgoing);
+  });
+  const exchanges: Exchange[] = [];
+  for (const chunk of integration.chunk(toSend)) {
+    const outcome = await integration.send(chunk, http, logger);
+    exchanges.push(outcome.exchange);
+    chunk.forEach((o, j) => {
+      results[o.index] = outcome.results[j]!;
+    });
+  }
+  return { results, exchanges };
+}

@@ -1,0 +1,129 @@
+import type { DeliveryResult, Exchange, SignalEvent } from '@signal/core';
+
+/**
+ * The spool: durable storage of accepted events and of one delivery job per
+ * (event, integration). Two implementations (SQLite, NATS JetStream); the
+ * delivery engine and the collector see only this interface.
+ *
+ * Job states (RudderStack-style; every transition is recorded as an attempt,
+ * and that record is the delivery log):
+ *   pending → (claimed) → delivered | rejected | dropped | dead
+ *                       → retry (with retry_at) → claimed again …
+ *   paused: the integration hit an auth failure; jobs wait until it resumes.
+ */
+export type JobState = 'pending' | 'inflight' | 'retry' | 'delivered' | 'rejected' | 'dropped' | 'dead';
+
+export const terminalStates: readonly JobState[] = ['delivered', 'rejected', 'dropped', 'dead'];
+
+export interface AppendItem {
+  event: SignalEvent;
+  /** Integration ids this event is routed to (by the pipelines of its source). */
+  integrations: string[];
+  /** Source id (write key owner). */
+  source: string;
+}
+
+export interface AppendResult {
+  /** Per input item, in order: stored, or already present (same message_id). */
+  outcomes: ('stored' | 'duplicate')[];
+}
+
+export interface Job {
+  /** Opaque to the engine. */
+  id: string;
+  integration: string;
+  messageId: string;
+  userKey: string;
+  event: SignalEvent;
+  /** Attempts made before this claim. */
+  attempts: number;
+  /** Epoch ms of the first attempt, or undefined if never attempted. */
+  firstAttemptAt?: number;
+}
+
+export interface AttemptRecord {
+  /** Epoch ms when the attempt finished. */
+  at: number;
+  result: DeliveryResult;
+  /** Redacted request/response; absent when nothing was sent (dropped, rejected before sending). */
+  exchange?: Exchange;
+  /** The record the plugin built (the mapped payload). */
+  payload?: unknown;
+}
+
+export type JobUpdate =
+  | { job: Job; state: 'delivered' | 'rejected' | 'dropped' | 'dead'; attempt: AttemptRecord }
+  | { job: Job; state: 'retry'; attempt: AttemptRecord; retryAt: number }
+  /** Give the job back untouched (e.g. integration paused mid-flight); does not count as an attempt. */
+  | { job: Job; state: 'release'; retryAt?: number };
+
+export interface ClaimOptions {
+  limit: number;
+  now: number;
+  /** How long the claim holds before another runner may take the job (crash recovery). */
+  leaseMs: number;
+}
+
+export interface QueueStats {
+  integration: string;
+  /** Jobs not yet final (pending, inflight, retry). */
+  depth: number;
+  /** Age in ms of the oldest non-final job (0 when empty). */
+  oldestAgeMs: number;
+  byState: Partial<Record<JobState, number>>;
+}
+
+export interface DeliveryQuery {
+  integration?: string;
+  state?: JobState | 'failed';
+  limit?: number;
+  /** Return entries older than this cursor (from a previous page). */
+  before?: string;
+}
+
+/** One job as the delivery log shows it. */
+export interface DeliveryEntry {
+  id: string;
+  integration: string;
+  messageId: string;
+  eventType: string;
+  eventName?: string;
+  userKey: string;
+  state: JobState;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  retryAt?: number;
+  lastResult?: DeliveryResult;
+}
+
+export interface DeliveryDetail extends DeliveryEntry {
+  history: AttemptRecord[];
+}
+
+export interface EventDetail {
+  event: SignalEvent;
+  source: string;
+  deliveries: DeliveryDetail[];
+}
+
+export interface Spool {
+  readonly driver: 'sqlite' | 'nats';
+  /** Stores events durably; resolves only after the commit is on disk (or acked by the cluster). */
+  append(items: AppendItem[]): Promise<AppendResult>;
+  /**
+   * Leases due jobs of one integration, oldest first, at most one per user, and
+   * none for a user whose earlier job is still in flight or retrying (per-user order).
+   */
+  claim(integration: string, options: ClaimOptions): Promise<Job[]>;
+  /** Records outcomes of claimed jobs. */
+  complete(updates: JobUpdate[]): Promise<void>;
+  /** Moves matching final jobs (default: dead) back to pending with attempts reset. Returns how many. */
+  replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number>;
+  stats(): Promise<QueueStats[]>;
+  deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]>;
+  event(messageId: string): Promise<EventDetail | undefined>;
+  /** Earliest retry time among an integration's waiting jobs (for the scheduler's sleep), or undefined. */
+  nextDueAt(integration: string): Promise<number | undefined>;
+  close(): Promise<void>;
+}

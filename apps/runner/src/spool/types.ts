@@ -112,8 +112,9 @@ export interface Spool {
   /** Stores events durably; resolves only after the commit is on disk (or acked by the cluster). */
   append(items: AppendItem[]): Promise<AppendResult>;
   /**
-   * Leases due jobs of one integration, oldest first, at most one per user, and
-   * none for a user whose earlier job is still in flight or retrying (per-user order).
+   * Leases due jobs of one integration, oldest first. Skips every job of a user
+   * whose earlier job is still in flight or waiting to retry (per-user order); may
+   * return several jobs of one user, in their order.
    */
   claim(integration: string, options: ClaimOptions): Promise<Job[]>;
   /** Records outcomes of claimed jobs. */

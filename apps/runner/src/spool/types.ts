@@ -109,7 +109,12 @@ export interface EventDetail {
 
 export interface Spool {
   readonly driver: 'sqlite' | 'nats';
-  /** Stores events durably; resolves only after the commit is on disk (or acked by the cluster). */
+  /**
+   * Stores events durably; resolves only after the commit is on disk (or acked by the cluster).
+   * Also remembers each user's identify traits (merged, keyed by user_id else anonymous_id) and
+   * copies them into later events' `context.traits` (event's own values win), so a plugin's pure
+   * transform can read e.g. the email CleverTap needs as identity on a track call.
+   */
   append(items: AppendItem[]): Promise<AppendResult>;
   /**
    * Leases due jobs of one integration, oldest first. Skips every job of a user

@@ -1,1 +1,18 @@
-export {};
+import { describe, it } from 'vitest';
+import { conformanceChecks, type ConformanceOptions } from './conformance.js';
+
+export { startFakeVendor, type FakeVendor, type FakeResponse, type FakeHandler, type RecordedRequest } from './fake-vendor.js';
+export { conformanceChecks, fixtureEvents, type ConformanceOptions, type ConformanceCheck } from './conformance.js';
+
+/**
+ * Registers the conformance suite with vitest: call it at the top level of a
+ * plugin's test file. Checks gated by undeclared capabilities show as skipped.
+ */
+export function runConformance(options: ConformanceOptions): void {
+  describe(`conformance: ${options.plugin.id}`, () => {
+    for (const c of conformanceChecks(options)) {
+      if (c.skip !== undefined) it.skip(`${c.name} (${c.skip})`, () => {});
+      else it(c.name, () => c.run());
+    }
+  });
+}

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deliver, event, form, ok, startFakeLeanplum, type FakeLeanplum } from './fake-vendor.js';
+
+// identify → action=setUserAttributes: personal attributes go there, never on track calls.
+let fake: FakeLeanplum;
+beforeAll(async () => {
+  fake = await startFakeLeanplum();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.respond(ok);
+});
+
+describe('identify', () => {
+  it('sends setUserAttributes with the traits as JSON, types kept', async () => {
+    const { results } = await deliver(fake, [event({ type: 'identify', user_id: 'u_55021', traits: { email: 'jo@example.com', age: 31, vip: true, nickname: null } })]);
+    expect(results).toEqual([{ status: 'delivered' }]);
+    const req = fake.requests[0]!;
+    expect(req.path).toBe('/api?action=setUserAttributes&appId=app_XXXX&clientKey=prod_XXXX&apiVersion=1.0.6');
+    expect(form(req)).toEqual([
+      ['userId', 'u_55021'],
+      ['userAttributes', '{"email":"jo@example.com","age":31,"vip":true,"nickname":null}'],
+    ]);
+  });
+
+  it('anonymous identify uses deviceId', async () => {
+    await deliver(fake, [event({ type: 'identify', anonymous_id: 'anon-7', traits: { plan: 'free' } })]);
+    expect(form(fake.requests[0]!)[0]).toEqual(['deviceId', 'anon-7']);
+  });
+
+  it('nested traits are rejected unless the mapping flattens them', async () => {
+    const nested = event({ type: 'identify', user_id: 'u1', traits: { address: { city: 'Oslo' } } });
+    const first = await deliver(fake, [nested]);
+    expect(first.results[0]).toMatchObject({ status: 'rejected', code: 'nested_userAttributes' });
+    expect(fake.requests).toHaveLength(0);
+    await deliver(fake, [nested], { mapping: { events: { identify: { to: 'setUserAttributes', flatten: true } } } });
+    expect(new URLSearchParams(fake.requests[0]!.body).get('userAttributes')).toBe('{"address.city":"Oslo"}');
+  });
+
+  it('traits remembered in context.traits are not copied onto track calls', async () => {
+    await deliver(fake, [event({ type: 'track', event: 'Logged In', user_id: 'u1', context: { traits: { email: 'jo@example.com' } } })]);
+    expect(fake.requests[0]!.body).not.toContain('example.com');
+  });
+});

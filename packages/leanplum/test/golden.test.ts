@@ -1,14 +1,15 @@
+import { startFakeVendor } from '@signal/core/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliver, event, form, ok, startFakeLeanplum, type FakeLeanplum } from './fake-vendor.js';
+import { deliver, event, form, ok, type FakeVendor } from './fixtures.js';
 
 // Examples from /work/shared/vendor-docs/leanplum-track.txt, reproduced exactly.
-let fake: FakeLeanplum;
+let fake: FakeVendor;
 beforeAll(async () => {
-  fake = await startFakeLeanplum();
+  fake = await startFakeVendor(ok);
 });
 afterAll(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
   fake.respond(ok);
 });
 

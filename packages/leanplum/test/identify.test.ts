@@ -1,14 +1,15 @@
+import { startFakeVendor } from '@signal/core/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliver, event, form, ok, startFakeLeanplum, type FakeLeanplum } from './fake-vendor.js';
+import { deliver, event, form, ok, type FakeVendor } from './fixtures.js';
 
 // identify → action=setUserAttributes: personal attributes go there, never on track calls.
-let fake: FakeLeanplum;
+let fake: FakeVendor;
 beforeAll(async () => {
-  fake = await startFakeLeanplum();
+  fake = await startFakeVendor(ok);
 });
 afterAll(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
   fake.respond(ok);
 });
 

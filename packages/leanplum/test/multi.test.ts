@@ -1,21 +1,22 @@
 import { createIntegration } from '@signal/core';
+import { startFakeVendor } from '@signal/core/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
-import { deliver, event, ok, settings, startFakeLeanplum, type FakeLeanplum, type Recorded } from './fake-vendor.js';
+import { deliver, event, ok, settings, type FakeVendor, type RecordedRequest } from './fixtures.js';
 
 // Beyond the doc: action=multi batching (DESIGN.md vendor facts), off by default.
-let fake: FakeLeanplum;
+let fake: FakeVendor;
 beforeAll(async () => {
-  fake = await startFakeLeanplum();
+  fake = await startFakeVendor(ok);
 });
 afterAll(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
   fake.respond(ok);
 });
 
 const batchSettings = { ...settings, batch: true };
-const actions = (req: Recorded) => (JSON.parse(req.body) as { data: Record<string, unknown>[] }).data;
+const actions = (req: RecordedRequest) => (JSON.parse(req.body) as { data: Record<string, unknown>[] }).data;
 
 describe('multi batching', () => {
   it('is off by default: one request per event', async () => {

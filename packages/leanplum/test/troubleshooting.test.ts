@@ -1,16 +1,17 @@
 import { createIntegration, SettingsError } from '@signal/core';
+import { startFakeVendor } from '@signal/core/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
-import { deliver, event, form, ok, settings, startFakeLeanplum, type FakeLeanplum } from './fake-vendor.js';
+import { deliver, event, form, ok, settings, type FakeVendor } from './fixtures.js';
 
 // One test per "Troubleshooting" entry of leanplum-track.txt, plus the DESIGN.md vendor facts.
-let fake: FakeLeanplum;
+let fake: FakeVendor;
 beforeAll(async () => {
-  fake = await startFakeLeanplum();
+  fake = await startFakeVendor(ok);
 });
 afterAll(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
   fake.respond(ok);
 });
 

@@ -2,7 +2,7 @@ import { createIntegration } from '@signal/core';
 import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
 import { formatMoney } from '../src/transform.js';
-import { event, settings } from './fake-vendor.js';
+import { event, settings } from './fixtures.js';
 
 // Leanplum's limits are checked before sending: a bad event is rejected, never sent.
 const integration = createIntegration(plugin, { settings });

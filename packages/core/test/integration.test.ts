@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { createHttpClient, createIntegration, deliverAll, PayloadValidationError, parseEvent, type SignalEvent } from '@signal/core';
+import { startFakeVendor } from '@signal/core/testkit';
+import { exampleAccept, examplePlugin } from './fixtures/example-plugin.js';
+
+function event(input: Record<string, unknown>): SignalEvent {
+  const r = parseEvent(input, { generateId: () => 'm-1' });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.event;
+}
+
+describe('createIntegration', () => {
+  it('names each bad setting with its path, without echoing values', () => {
+    expect(() => createIntegration(examplePlugin, { settings: { api_key: 'short', region: 'mars' } })).toThrowError(
+      expect.objectContaining({ kind: 'settings', issues: [expect.objectContaining({ path: 'settings.api_key' }), expect.objectContaining({ path: 'settings.region' })] }),
+    );
+  });
+
+  it('refuses an unknown preset and lists the known ones', () => {
+    expect(() => createIntegration(examplePlugin, { settings: { api_key: 'longenough' }, preset: 'nope' })).toThrow(/choose one of: default/);
+  });
+
+  it('drops events without the configured consent, saying which is missing', () => {
+    const integration = createIntegration(examplePlugin, { settings: { api_key: 'longenough' }, consent: ['marketing', 'analytics'] });
+    const p = integration.prepare(event({ type: 'track', event: 'Signed Up', user_id: 'u', context: { consent: { categories: ['analytics'] } } }));
+    expect(p).toMatchObject({ outcome: 'done', result: { status: 'dropped', reason: 'no consent for: marketing' } });
+  });
+
+  it('turns a PayloadValidationError into a rejected result, with secrets masked', () => {
+    const strict = { ...examplePlugin, transform: () => { throw new PayloadValidationError('bad value near longenough-secret', 'too_long'); } };
+    const integration = createIntegration(strict, { settings: { api_key: 'longenough-secret' } });
+    const p = integration.prepare(event({ type: 'track', event: 'Signed Up', user_id: 'u' }));
+    expect(p).toMatchObject({ outcome: 'done', result: { status: 'rejected', code: 'too_long', message: 'bad value near [REDACTED]' } });
+  });
+
+  it('throws a ContractError when a plugin returns the wrong number of results', async () => {
+    const vendor = await startFakeVendor(exampleAccept);
+    const http = createHttpClient({ hostOverrides: { '*': vendor.url } });
+    const lossy = { ...examplePlugin, parseResponse: () => [] };
+    const integration = createIntegration(lossy, { settings: { api_key: 'longenough' } });
+    await expect(deliverAll(integration, [event({ type: 'track', event: 'Signed Up', user_id: 'u' })], http)).rejects.toMatchObject({ kind: 'contract' });
+    await http.close();
+    await vendor.close();
+  });
+
+  it('records a redacted exchange: the API key header is masked, the body kept', async () => {
+    const vendor = await startFakeVendor(exampleAccept);
+    const http = createHttpClient({ hostOverrides: { '*': vendor.url } });
+    const integration = createIntegration(examplePlugin, { settings: { api_key: 'longenough-secret' } });
+    const { results, exchanges } = await deliverAll(integration, [event({ type: 'track', event: 'Order Completed', user_id: 'u', properties: { revenue: 5 } })], http);
+    expect(results).toEqual([{ status: 'delivered' }]);
+    expect(vendor.requests[0]?.headers['x-api-key']).toBe('longenough-secret');
+    expect(exchanges[0]?.request.headers['x-api-key']).toBe('[REDACTED]');
+    expect(JSON.parse(exchanges[0]!.request.body)).toMatchObject({ events: [{ name: 'purchase', data: { amount: 5 } }] });
+    expect(exchanges[0]?.request.url).toBe(`${vendor.url}/v1/events`);
+    await http.close();
+    await vendor.close();
+  });
+});

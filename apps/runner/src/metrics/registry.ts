@@ -1,0 +1,94 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Spool } from '../spool/types.js';
+
+/**
+ * Prometheus metrics. One registry per runner (not prom-client's global one),
+ * so several runners in one process (tests, `signal dev`) do not collide.
+ */
+export interface RunnerMetrics {
+  registry: Registry;
+  accepted: Counter<'integration'>;
+  delivered: Counter<'integration'>;
+  retried: Counter<'integration'>;
+  deadLettered: Counter<'integration'>;
+  rejected: Counter<'integration'>;
+  dropped: Counter<'integration'>;
+  collectorRejected: Counter<'status'>;
+  requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+}
+
+export function createMetrics(spool: Spool, paused: () => Record<string, string> = () => ({})): RunnerMetrics {
+  const registry = new Registry();
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['integration'] as const, registers: [registry] });
+  const metrics: RunnerMetrics = {
+    registry,
+    accepted: counter('signal_events_accepted_total', 'Events accepted by the collector, per integration they are routed to'),
+    delivered: counter('signal_events_delivered_total', 'Events the vendor accepted'),
+    retried: counter('signal_events_retried_total', 'Delivery attempts that will be retried'),
+    deadLettered: counter('signal_events_dead_lettered_total', 'Events that ran out of retries'),
+    rejected: counter('signal_events_rejected_total', 'Events the vendor refused permanently (bad payload)'),
+    dropped: counter('signal_events_dropped_total', 'Events not sent on purpose (unmapped by the preset, or no consent)'),
+    collectorRejected: new Counter({
+      name: 'signal_collector_rejected_requests_total',
+      help: 'Collector requests refused (400 bad event, 401 unknown key, 413 too large)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'signal_http_request_duration_seconds',
+      help: 'HTTP request latency of the collector and API',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+  const depth = new Gauge({ name: 'signal_queue_depth', help: 'Jobs not yet final (pending, in flight, waiting to retry)', labelNames: ['integration'] as const, registers: [registry] });
+  const oldest = new Gauge({ name: 'signal_queue_oldest_age_seconds', help: 'Age of the oldest job not yet final', labelNames: ['integration'] as const, registers: [registry] });
+  const pausedGauge = new Gauge({ name: 'signal_integration_paused', help: '1 while an integration is paused after an auth failure', labelNames: ['integration'] as const, registers: [registry] });
+  // Queue gauges are read from the spool at scrape time: the spool is the truth, across restarts and runners.
+  new Gauge({
+    name: 'signal_queue_stats_failing',
+    help: '1 if the last scrape could not read queue stats from the spool',
+    registers: [registry],
+    async collect() {
+      try {
+        depth.reset();
+        oldest.reset();
+        for (const s of await spool.stats()) {
+          depth.set({ integration: s.integration }, s.depth);
+          oldest.set({ integration: s.integration }, s.oldestAgeMs / 1000);
+        }
+        pausedGauge.reset();
+        for (const id of Object.keys(paused())) pausedGauge.set({ integration: id }, 1);
+        this.set(0);
+      } catch {
+        this.set(1);
+      }
+    },
+  });
+  return metrics;
+}
+
+/** Counts one engine attempt by its resulting state. */
+export function countAttempt(metrics: RunnerMetrics, integration: string, state: string): void {
+  const labels = { integration };
+  switch (state) {
+    case 'delivered':
+      metrics.delivered.inc(labels);
+      break;
+    case 'retry':
+      metrics.retried.inc(labels);
+      break;
+    case 'dead':
+      metrics.deadLettered.inc(labels);
+      break;
+    case 'rejected':
+      metrics.rejected.inc(labels);
+      break;
+    case 'dropped':
+      metrics.dropped.inc(labels);
+      break;
+    default:
+      break;
+  }
+}

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => run.close());
 beforeEach(() => {
-  run.vendor.requests.length = 0;
+  run.vendor.reset();
 });
 
 describe('golden: the doc example (datafly.track("Order Completed", …))', () => {

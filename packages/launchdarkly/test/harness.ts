@@ -1,7 +1,7 @@
 import { createHttpClient, createIntegration, deliverAll, parseEvent, type EventInput, type Mapping, type SignalEvent } from '@signal/core';
 import plugin from '../src/index.js';
 import type { LaunchDarklySettingsInput } from '../src/settings.js';
-import { startRecordingVendor, type FakeResponse, type FakeVendor, type RecordedRequest } from './fake-vendor.js';
+import { startFakeVendor, type FakeHandler, type FakeVendor } from '@signal/core/testkit';
 
 export const TOKEN = 'api-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 export const settings: LaunchDarklySettingsInput = { access_token: TOKEN, project_key: 'default', environment_key: 'production' };
@@ -22,8 +22,8 @@ export interface Run {
 }
 
 /** A fake LaunchDarkly plus a way to push events through the real integration path to it. */
-export async function startRun(handler?: (req: RecordedRequest) => FakeResponse): Promise<Run> {
-  const vendor = await startRecordingVendor(handler);
+export async function startRun(handler: FakeHandler = () => ({ status: 202 })): Promise<Run> {
+  const vendor = await startFakeVendor(handler);
   const http = createHttpClient({ hostOverrides: { '*': vendor.url }, timeoutMs: 5_000 });
   return {
     vendor,

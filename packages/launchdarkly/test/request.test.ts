@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => run.close());
 beforeEach(() => {
-  run.vendor.requests.length = 0;
+  run.vendor.reset();
   run.vendor.respond(() => ({ status: 202 }));
 });
 
@@ -25,8 +25,8 @@ describe('gzip for large bodies', () => {
     expect(run.vendor.requests).toHaveLength(1);
     const received = run.vendor.requests[0]!;
     expect(received.headers['content-encoding']).toBe('gzip');
-    expect(received.raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    expect(received.raw.length).toBeLessThan(Buffer.byteLength(received.body) / 10);
+    expect(received.rawBody.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(received.rawBody.length).toBeLessThan(Buffer.byteLength(received.body) / 10);
     const sent = received.json<{ key: string; metricValue: number; contextKeys: { user: string }; data: { note: string } }[]>();
     expect(sent).toHaveLength(100);
     expect(sent.map((e) => e.contextKeys.user)).toEqual(events.map((e) => e.user_id));
@@ -38,7 +38,7 @@ describe('gzip for large bodies', () => {
   it('sends small bodies as plain JSON text', async () => {
     await run.deliver([event({ type: 'track', event: 'Signed Up' })]);
     expect(run.vendor.requests[0]!.headers['content-encoding']).toBeUndefined();
-    expect(run.vendor.requests[0]!.raw.toString('utf8')).toBe(run.vendor.requests[0]!.body);
+    expect(run.vendor.requests[0]!.rawBody.toString('utf8')).toBe(run.vendor.requests[0]!.body);
   });
 });
 

@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => run.close());
 beforeEach(() => {
-  run.vendor.requests.length = 0;
+  run.vendor.reset();
 });
 
 type Sent = { key: string; metricValue?: unknown; contextKeys: { user: string }; data: Record<string, unknown> };

@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => run.close());
 beforeEach(() => {
-  run.vendor.requests.length = 0;
+  run.vendor.reset();
 });
 
 const twoEvents = () => [event({ type: 'track', event: 'Signed Up' }), event({ type: 'track', event: 'Order Completed', properties: { revenue: 1 } })];

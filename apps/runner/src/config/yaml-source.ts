@@ -24,8 +24,8 @@ export function parseYaml(text: string): { source?: YamlSource; issues: ConfigIs
     return {
       issues: doc.errors.map((e) => ({
         path: '(yaml)',
-        line: e.linePos?.[0]?.line,
-        message: `${e.message.split('\n')[0]} — fix the YAML syntax (indentation, quotes, colons)`,
+        line: lineCounter.linePos(e.pos[0]).line,
+        message: `${e.message.split('\n')[0]}. Fix the YAML syntax (indentation, colons; quote values that start with @, \`, * or contain ": ")`,
       })),
     };
   }

@@ -6,6 +6,7 @@ import { event, startRun, TOKEN, type Run } from './harness.js';
 const doc = readFileSync(new URL('./fixtures/launchdarkly-metric-import.txt', import.meta.url), 'utf8');
 const docPayloadText = doc.slice(doc.indexOf('Resulting payload delivered to LaunchDarkly:') + 'Resulting payload delivered to LaunchDarkly:'.length, doc.indexOf('For numeric metrics'));
 const docPayload = JSON.parse(docPayloadText) as unknown[];
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 let run: Run;
 beforeAll(async () => {
@@ -43,7 +44,7 @@ describe('golden: the doc example (datafly.track("Order Completed", …))', () =
     expect(received.headers['authorization']).toBe(TOKEN);
     expect(received.headers['content-type']).toBe('application/json');
     expect(received.headers['x-launchdarkly-event-schema']).toBe('4');
-    expect(received.headers['user-agent']).toBe('MetricImport-Signal-int/0.1.0');
+    expect(received.headers['user-agent']).toBe(`MetricImport-Signal-int/${version}`);
     expect(received.headers['content-encoding']).toBeUndefined();
     expect(received.headers['x-launchdarkly-payload-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });

@@ -1,0 +1,66 @@
+/**
+ * SQLite spool schema. Jobs carry two times: `next_at` (when a pending or
+ * retry job is due; a retry's stored backoff, so it survives restarts) and
+ * `lease_until` (while in flight; a crashed runner's jobs come back after it).
+ * The partial indexes keep claim cost independent of how many jobs are final.
+ */
+export const schemaVersion = 1;
+
+export const schema = `
+CREATE TABLE IF NOT EXISTS events (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id  TEXT NOT NULL UNIQUE,
+  source      TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS jobs (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_seq        INTEGER NOT NULL REFERENCES events(seq),
+  integration      TEXT NOT NULL,
+  message_id       TEXT NOT NULL,
+  user_key         TEXT NOT NULL,
+  event_type       TEXT NOT NULL,
+  event_name       TEXT,
+  state            TEXT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  first_attempt_at INTEGER,
+  next_at          INTEGER NOT NULL,
+  lease_until      INTEGER,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  last_result      TEXT
+);
+-- due jobs, in due order
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at) WHERE state IN ('pending', 'retry');
+-- a user's open jobs, in order (per-user ordering)
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs(integration, user_key, id) WHERE state IN ('pending', 'retry', 'inflight');
+-- expired leases
+CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(integration, lease_until) WHERE state = 'inflight';
+-- stats and the delivery log by state
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(integration, state, id);
+CREATE INDEX IF NOT EXISTS jobs_message ON jobs(message_id);
+
+-- One row per batch request: a 1000-record request body is stored once, not per job.
+CREATE TABLE IF NOT EXISTS exchanges (
+  id   INTEGER PRIMARY KEY AUTOINCREMENT,
+  body TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS attempts (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id      INTEGER NOT NULL REFERENCES jobs(id),
+  at          INTEGER NOT NULL,
+  result      TEXT NOT NULL,
+  exchange_id INTEGER REFERENCES exchanges(id),
+  payload     TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id, id);
+
+CREATE TABLE IF NOT EXISTS user_traits (
+  user_key   TEXT PRIMARY KEY,
+  traits     TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;

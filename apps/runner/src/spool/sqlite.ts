@@ -1,0 +1,447 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { userKeyOf, type DeliveryResult, type Exchange, type SignalEvent } from '@signal/core';
+import { SpoolError } from './errors.js';
+import { schema } from './sqlite-schema.js';
+import { applyTraitsMemory, mergeRemembered, traitKeys, type Traits } from './traits.js';
+import type {
+  AppendItem,
+  AppendResult,
+  AttemptRecord,
+  ClaimOptions,
+  DeliveryDetail,
+  DeliveryEntry,
+  DeliveryQuery,
+  EventDetail,
+  Job,
+  JobState,
+  JobUpdate,
+  QueueStats,
+  Spool,
+} from './types.js';
+
+export interface SqliteSpoolOptions {
+  /** Database file; parent directories are created. `:memory:` works for throwaway use. */
+  path: string;
+  /** Clock for created/updated times (tests inject one). */
+  now?: () => number;
+  /**
+   * Longest request/response body kept in the delivery log, in characters. A 1000-record
+   * batch body can be ~1 MB; each job's own mapped payload is kept whole in its attempt anyway.
+   */
+  maxExchangeBodyChars?: number;
+}
+
+export interface SqliteSpool extends Spool {
+  readonly driver: 'sqlite';
+  /** Append transactions committed so far (group commit: fewer than append() calls under load). */
+  readonly appendTransactions: number;
+}
+
+interface JobRow {
+  id: number;
+  event_seq: number;
+  integration: string;
+  message_id: string;
+  user_key: string;
+  event_type: string;
+  event_name: string | null;
+  state: JobState;
+  attempts: number;
+  first_attempt_at: number | null;
+  next_at: number;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+  last_result: string | null;
+}
+
+interface PendingAppend {
+  items: AppendItem[];
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const openStates = `('pending', 'retry', 'inflight')`;
+/** How many due-ordered pages a claim reads looking for unblocked users before giving up for this round. */
+const claimScanPages = 4;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [${text.length - max} more characters not kept]`;
+}
+
+function eventName(event: SignalEvent): string | null {
+  return event.event ?? event.name ?? null;
+}
+
+/**
+ * The embedded spool: one SQLite file in WAL mode with synchronous=FULL, so a
+ * resolved append() is on disk. Concurrent append() calls made in the same
+ * event-loop turn share one transaction (one fsync): group commit.
+ */
+export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
+  const now = options.now ?? Date.now;
+  const maxBody = options.maxExchangeBodyChars ?? 64 * 1024;
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = OFF');
+    db.pragma('cache_size = -32000');
+    db.pragma('busy_timeout = 5000');
+    db.exec(schema);
+  } catch (error) {
+    throw new SpoolError(`cannot open the SQLite spool at ${options.path}: ${(error as Error).message}`, error);
+  }
+
+  const q = {
+    findTraits: db.prepare<[string], { traits: string }>('SELECT traits FROM user_traits WHERE user_key = ?'),
+    saveTraits: db.prepare('INSERT INTO user_traits (user_key, traits, updated_at) VALUES (?, ?, ?) ON CONFLICT(user_key) DO UPDATE SET traits = excluded.traits, updated_at = excluded.updated_at'),
+    insertEvent: db.prepare('INSERT OR IGNORE INTO events (message_id, source, body, received_at) VALUES (?, ?, ?, ?)'),
+    insertJob: db.prepare(
+      `INSERT INTO jobs (event_seq, integration, message_id, user_key, event_type, event_name, state, next_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+    ),
+    recoverLeases: db.prepare(
+      `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL
+       WHERE integration = ? AND state = 'inflight' AND lease_until <= ?`,
+    ),
+    dueFirst: db.prepare<[string, number, number], { id: number; user_key: string; next_at: number }>(
+      `SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
+       ORDER BY next_at, id LIMIT ?`,
+    ),
+    dueAfter: db.prepare<[string, number, number, number, number], { id: number; user_key: string; next_at: number }>(
+      `SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
+       AND (next_at, id) > (?, ?) ORDER BY next_at, id LIMIT ?`,
+    ),
+    userOpen: db.prepare<[string, string, number], JobRow>(
+      `SELECT * FROM jobs WHERE integration = ? AND user_key = ? AND state IN ${openStates} ORDER BY id LIMIT ?`,
+    ),
+    lease: db.prepare(`UPDATE jobs SET state = 'inflight', lease_until = ? WHERE id = ?`),
+    eventBody: db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
+    release: db.prepare(
+      `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL,
+       next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state = 'inflight'`,
+    ),
+    finish: db.prepare(
+      `UPDATE jobs SET state = ?, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?),
+       next_at = COALESCE(?, next_at), lease_until = NULL, updated_at = ?, last_result = ? WHERE id = ?`,
+    ),
+    // A retrying job holds back its user's later jobs until its own retry time, so they neither
+    // overtake it nor clog every claim scan while they wait.
+    deferLater: db.prepare(
+      `UPDATE jobs SET next_at = ? WHERE integration = ? AND user_key = ? AND state IN ('pending', 'retry') AND id > ? AND next_at < ?`,
+    ),
+    insertExchange: db.prepare('INSERT INTO exchanges (body) VALUES (?)'),
+    insertAttempt: db.prepare('INSERT INTO attempts (job_id, at, result, exchange_id, payload) VALUES (?, ?, ?, ?, ?)'),
+    nextDue: db.prepare<[string], { due: number | null }>(
+      `SELECT MIN(next_at) AS due FROM jobs WHERE integration = ? AND state IN ('pending', 'retry')`,
+    ),
+    nextLease: db.prepare<[string], { due: number | null }>(
+      `SELECT MIN(lease_until) AS due FROM jobs WHERE integration = ? AND state = 'inflight'`,
+    ),
+    countByState: db.prepare<[], { integration: string; state: JobState; n: number }>(
+      'SELECT integration, state, COUNT(*) AS n FROM jobs GROUP BY integration, state',
+    ),
+    oldestInState: db.prepare<[string, string], { created_at: number }>(
+      'SELECT created_at FROM jobs WHERE integration = ? AND state = ? ORDER BY id LIMIT 1',
+    ),
+    eventByMessage: db.prepare<[string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ?'),
+    jobsByMessage: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE message_id = ? ORDER BY id'),
+    history: db.prepare<[number], { at: number; result: string; payload: string | null; exchange: string | null }>(
+      `SELECT a.at, a.result, a.payload, x.body AS exchange FROM attempts a LEFT JOIN exchanges x ON x.id = a.exchange_id
+       WHERE a.job_id = ? ORDER BY a.id`,
+    ),
+  };
+
+  let appendTransactions = 0;
+  let closed = false;
+  let queue: PendingAppend[] = [];
+  let flushScheduled = false;
+
+  const rememberedTraits = (event: SignalEvent): Traits =>
+    mergeRemembered(
+      traitKeys(event).map((key) => {
+        const row = q.findTraits.get(key);
+        return row === undefined ? undefined : (JSON.parse(row.traits) as Traits);
+      }),
+    );
+
+  const appendOne = (item: AppendItem, at: number): 'stored' | 'duplicate' => {
+    const { event: stored, remember } = applyTraitsMemory(item.event, rememberedTraits(item.event));
+    const info = q.insertEvent.run(stored.message_id, item.source, JSON.stringify(stored), at);
+    if (info.changes === 0) return 'duplicate';
+    const seq = Number(info.lastInsertRowid);
+    if (remember !== undefined) {
+      const text = JSON.stringify(remember);
+      for (const key of traitKeys(stored)) q.saveTraits.run(key, text, at);
+    }
+    const userKey = userKeyOf(stored);
+    for (const integration of new Set(item.integrations)) {
+      q.insertJob.run(seq, integration, stored.message_id, userKey, stored.type, eventName(stored), at, at, at);
+    }
+    return 'stored';
+  };
+
+  const appendGroups = db.transaction((groups: PendingAppend[]): AppendResult[] => {
+    const at = now();
+    return groups.map((group) => ({ outcomes: group.items.map((item) => appendOne(item, at)) }));
+  });
+
+  const flush = (): void => {
+    flushScheduled = false;
+    const groups = queue;
+    queue = [];
+    if (groups.length === 0) return;
+    if (closed) {
+      for (const g of groups) g.reject(new SpoolError('the spool is closed'));
+      return;
+    }
+    try {
+      const results = appendGroups(groups);
+      appendTransactions++;
+      groups.forEach((g, i) => g.resolve(results[i]!));
+    } catch (error) {
+      if (groups.length === 1) {
+        groups[0]!.reject(new SpoolError(`cannot store events: ${(error as Error).message}`, error));
+        return;
+      }
+      // One bad request must not fail its neighbours: fall back to one transaction each.
+      for (const g of groups) {
+        try {
+          const [result] = appendGroups([g]);
+          appendTransactions++;
+          g.resolve(result!);
+        } catch (inner) {
+          g.reject(new SpoolError(`cannot store events: ${(inner as Error).message}`, inner));
+        }
+      }
+    }
+  };
+
+  const toJob = (row: JobRow): Job => {
+    const body = q.eventBody.get(row.event_seq);
+    if (body === undefined) throw new SpoolError(`job ${row.id} has no event (seq ${row.event_seq}); the spool file is damaged`);
+    return {
+      id: String(row.id),
+      integration: row.integration,
+      messageId: row.message_id,
+      userKey: row.user_key,
+      event: JSON.parse(body.body) as SignalEvent,
+      attempts: row.attempts,
+      ...(row.first_attempt_at === null ? {} : { firstAttemptAt: row.first_attempt_at }),
+    };
+  };
+
+  const claimTx = db.transaction((integration: string, opts: ClaimOptions): Job[] => {
+    q.recoverLeases.run(integration, opts.now);
+    const claimed: JobRow[] = [];
+    const seenUsers = new Set<string>();
+    let cursor: { next_at: number; id: number } | undefined;
+    for (let page = 0; page < claimScanPages && claimed.length < opts.limit; page++) {
+      const rows =
+        cursor === undefined
+          ? q.dueFirst.all(integration, opts.now, opts.limit)
+          : q.dueAfter.all(integration, opts.now, cursor.next_at, cursor.id, opts.limit);
+      for (const row of rows) {
+        if (claimed.length >= opts.limit) break;
+        if (seenUsers.has(row.user_key)) continue;
+        seenUsers.add(row.user_key);
+        // Take the user's open jobs in order, up to the first one that is in flight or not yet due.
+        for (const job of q.userOpen.all(integration, row.user_key, opts.limit - claimed.length)) {
+          if (job.state === 'inflight' || job.next_at > opts.now) break;
+          claimed.push(job);
+        }
+      }
+      if (rows.length < opts.limit) break;
+      const last = rows[rows.length - 1]!;
+      cursor = { next_at: last.next_at, id: last.id };
+    }
+    const leaseUntil = opts.now + opts.leaseMs;
+    return claimed.map((row) => {
+      q.lease.run(leaseUntil, row.id);
+      return toJob(row);
+    });
+  });
+
+  const completeTx = db.transaction((updates: JobUpdate[]) => {
+    const at = now();
+    const exchangeIds = new Map<Exchange, number>();
+    const exchangeId = (exchange: Exchange | undefined): number | null => {
+      if (exchange === undefined) return null;
+      const known = exchangeIds.get(exchange);
+      if (known !== undefined) return known;
+      const kept: Exchange = {
+        ...exchange,
+        request: { ...exchange.request, body: truncate(exchange.request.body, maxBody) },
+        ...(exchange.response === undefined ? {} : { response: { ...exchange.response, body: truncate(exchange.response.body, maxBody) } }),
+      };
+      const id = Number(q.insertExchange.run(JSON.stringify(kept)).lastInsertRowid);
+      exchangeIds.set(exchange, id);
+      return id;
+    };
+    for (const update of updates) {
+      const id = Number(update.job.id);
+      if (update.state === 'release') {
+        q.release.run(update.retryAt ?? null, at, id);
+        if (update.retryAt !== undefined) q.deferLater.run(update.retryAt, update.job.integration, update.job.userKey, id, update.retryAt);
+        continue;
+      }
+      const { attempt } = update;
+      q.insertAttempt.run(id, attempt.at, JSON.stringify(attempt.result), exchangeId(attempt.exchange), attempt.payload === undefined ? null : JSON.stringify(attempt.payload));
+      const retryAt = update.state === 'retry' ? update.retryAt : null;
+      q.finish.run(update.state, update.job.firstAttemptAt ?? attempt.at, retryAt, at, JSON.stringify(attempt.result), id);
+      if (retryAt !== null) q.deferLater.run(retryAt, update.job.integration, update.job.userKey, id, retryAt);
+    }
+  });
+
+  const toEntry = (row: JobRow): DeliveryEntry => ({
+    id: String(row.id),
+    integration: row.integration,
+    messageId: row.message_id,
+    eventType: row.event_type,
+    ...(row.event_name === null ? {} : { eventName: row.event_name }),
+    userKey: row.user_key,
+    state: row.state,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(row.state === 'retry' || (row.state === 'pending' && row.attempts > 0) ? { retryAt: row.next_at } : {}),
+    ...(row.last_result === null ? {} : { lastResult: JSON.parse(row.last_result) as DeliveryResult }),
+  });
+
+  const guard = <T>(what: string, fn: () => T): Promise<T> => {
+    if (closed) return Promise.reject(new SpoolError(`cannot ${what}: the spool is closed`));
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      if (error instanceof SpoolError) return Promise.reject(error);
+      return Promise.reject(new SpoolError(`cannot ${what}: ${(error as Error).message}`, error));
+    }
+  };
+
+  // A runner that died left its jobs leased; on open they are due again at once.
+  db.prepare(`UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL WHERE state = 'inflight'`).run();
+
+  return {
+    driver: 'sqlite',
+    get appendTransactions() {
+      return appendTransactions;
+    },
+
+    append(items) {
+      if (closed) return Promise.reject(new SpoolError('cannot store events: the spool is closed'));
+      if (items.length === 0) return Promise.resolve({ outcomes: [] });
+      return new Promise<AppendResult>((resolve, reject) => {
+        queue.push({ items, resolve, reject });
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+
+    claim: (integration, opts) => guard('claim jobs', () => (opts.limit <= 0 ? [] : claimTx(integration, opts))),
+
+    complete: (updates) => guard('record delivery results', () => (updates.length === 0 ? undefined : completeTx(updates))),
+
+    replay: (filter) =>
+      guard('replay jobs', () => {
+        const state = filter.state ?? 'dead';
+        if (state === 'inflight') return 0;
+        const where = ['state = ?'];
+        const args: (string | number)[] = [state];
+        if (filter.integration !== undefined) {
+          where.push('integration = ?');
+          args.push(filter.integration);
+        }
+        if (filter.messageIds !== undefined) {
+          if (filter.messageIds.length === 0) return 0;
+          where.push(`message_id IN (${filter.messageIds.map(() => '?').join(', ')})`);
+          args.push(...filter.messageIds);
+        }
+        const at = now();
+        const info = db
+          .prepare(`UPDATE jobs SET state = 'pending', attempts = 0, first_attempt_at = NULL, next_at = ?, lease_until = NULL, updated_at = ? WHERE ${where.join(' AND ')}`)
+          .run(at, at, ...args);
+        return info.changes;
+      }),
+
+    stats: () =>
+      guard('read queue stats', () => {
+        const at = now();
+        const byIntegration = new Map<string, QueueStats>();
+        for (const row of q.countByState.all()) {
+          let s = byIntegration.get(row.integration);
+          if (s === undefined) {
+            s = { integration: row.integration, depth: 0, oldestAgeMs: 0, byState: {} };
+            byIntegration.set(row.integration, s);
+          }
+          s.byState[row.state] = row.n;
+          if (row.state === 'pending' || row.state === 'retry' || row.state === 'inflight') {
+            s.depth += row.n;
+            const oldest = q.oldestInState.get(row.integration, row.state);
+            if (oldest !== undefined) s.oldestAgeMs = Math.max(s.oldestAgeMs, at - oldest.created_at);
+          }
+        }
+        return [...byIntegration.values()].sort((a, b) => a.integration.localeCompare(b.integration));
+      }),
+
+    deliveries: (query: DeliveryQuery) =>
+      guard('read the delivery log', () => {
+        const where: string[] = [];
+        const args: (string | number)[] = [];
+        if (query.integration !== undefined) {
+          where.push('integration = ?');
+          args.push(query.integration);
+        }
+        if (query.state === 'failed') where.push(`state IN ('rejected', 'dead')`);
+        else if (query.state !== undefined) {
+          where.push('state = ?');
+          args.push(query.state);
+        }
+        if (query.before !== undefined) {
+          where.push('id < ?');
+          args.push(Number(query.before));
+        }
+        const limit = Math.max(1, Math.min(query.limit ?? 100, 1000));
+        const sql = `SELECT * FROM jobs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id DESC LIMIT ${limit}`;
+        return (db.prepare(sql).all(...args) as JobRow[]).map(toEntry);
+      }),
+
+    event: (messageId) =>
+      guard('read an event', () => {
+        const row = q.eventByMessage.get(messageId);
+        if (row === undefined) return undefined;
+        const deliveries: DeliveryDetail[] = q.jobsByMessage.all(messageId).map((job) => ({
+          ...toEntry(job),
+          history: q.history.all(job.id).map(
+            (a): AttemptRecord => ({
+              at: a.at,
+              result: JSON.parse(a.result) as DeliveryResult,
+              ...(a.exchange === null ? {} : { exchange: JSON.parse(a.exchange) as Exchange }),
+              ...(a.payload === null ? {} : { payload: JSON.parse(a.payload) as unknown }),
+            }),
+          ),
+        }));
+        const detail: EventDetail = { event: JSON.parse(row.body) as SignalEvent, source: row.source, deliveries };
+        return detail;
+      }),
+
+    nextDueAt: (integration) =>
+      guard('read the next due time', () => {
+        const times = [q.nextDue.get(integration)?.due, q.nextLease.get(integration)?.due].filter((t): t is number => typeof t === 'number');
+        return times.length === 0 ? undefined : Math.min(...times);
+      }),
+
+    async close() {
+      if (closed) return;
+      flush();
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteSpool } from '../../src/spool/sqlite.js';
+import { makeEvent, spoolContract } from './contract.js';
+
+let dir = '';
+const file = () => join(dir, 'nested', 'signal.db');
+
+spoolContract(
+  'sqlite',
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    return openSqliteSpool({ path: file() });
+  },
+  async () => rmSync(dir, { recursive: true, force: true }),
+  { reopen: async () => openSqliteSpool({ path: file() }) },
+);
+
+describe('sqlite spool specifics', () => {
+  let tmp = '';
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+  const open = () => {
+    tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    return openSqliteSpool({ path: join(tmp, 'a', 'b', 'spool.db') });
+  };
+
+  it('group commit: concurrent appends share transactions, and every one is in the file when it resolves', async () => {
+    const spool = open();
+    const events = Array.from({ length: 50 }, (_, i) => makeEvent(`u${i}`));
+    const before = spool.appendTransactions;
+    const results = await Promise.all(events.map((event) => spool.append([{ event, integrations: ['a', 'b'], source: 'web' }])));
+    expect(results.every((r) => r.outcomes[0] === 'stored')).toBe(true);
+    const transactions = spool.appendTransactions - before;
+    expect(transactions).toBeGreaterThan(0);
+    expect(transactions).toBeLessThan(events.length);
+    // Independent oracle: a second connection reads the committed rows.
+    const reader = new Database(join(tmp, 'a', 'b', 'spool.db'), { readonly: true });
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).toBe(50);
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(100);
+    reader.close();
+    await spool.close();
+  });
+
+  it('runs in WAL mode with synchronous=FULL (a 200 means on disk)', async () => {
+    const spool = open();
+    await spool.append([{ event: makeEvent('u1'), integrations: ['a'], source: 'web' }]);
+    const reader = new Database(join(tmp, 'a', 'b', 'spool.db'), { readonly: true });
+    expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
+    reader.close();
+    await spool.close();
+  });
+
+  it('claims through indexes, never by scanning the whole jobs table', async () => {
+    const spool = open();
+    await spool.close();
+    const db = new Database(join(tmp, 'a', 'b', 'spool.db'));
+    const plan = (sql: string, ...args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    const due = plan(`SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ? ORDER BY next_at, id LIMIT 10`, 'a', 1);
+    expect(due).toContain('jobs_due');
+    expect(due).not.toContain('TEMP B-TREE');
+    const user = plan(`SELECT * FROM jobs WHERE integration = ? AND user_key = ? AND state IN ('pending', 'retry', 'inflight') ORDER BY id LIMIT 10`, 'a', 'u');
+    expect(user).toContain('jobs_user');
+    db.close();
+  });
+
+  it('a store that one bad request breaks does not fail the other appends of its group', async () => {
+    const spool = open();
+    const good = makeEvent('u1');
+    const bad = makeEvent('u2', { properties: { big: 1n } as unknown as Record<string, unknown> });
+    const [ok, failed] = await Promise.allSettled([
+      spool.append([{ event: good, integrations: ['a'], source: 'web' }]),
+      spool.append([{ event: bad, integrations: ['a'], source: 'web' }]),
+    ]);
+    expect(ok.status).toBe('fulfilled');
+    expect(failed.status).toBe('rejected');
+    expect((failed as PromiseRejectedResult).reason.name).toBe('SpoolError');
+    expect((await spool.claim('a', { limit: 10, now: Date.now() + 1, leaseMs: 1000 })).map((j) => j.messageId)).toEqual([good.message_id]);
+    await spool.close();
+  });
+});

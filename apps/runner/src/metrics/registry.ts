@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Spool } from '../spool/types.js';
+import type { QueueStats, Spool } from '../spool/types.js';
 
 /**
  * Prometheus metrics. One registry per runner (not prom-client's global one),
@@ -42,28 +42,29 @@ export function createMetrics(spool: Spool, paused: () => Record<string, string>
       registers: [registry],
     }),
   };
-  const depth = new Gauge({ name: 'signal_queue_depth', help: 'Jobs not yet final (pending, in flight, waiting to retry)', labelNames: ['integration'] as const, registers: [registry] });
-  const oldest = new Gauge({ name: 'signal_queue_oldest_age_seconds', help: 'Age of the oldest job not yet final', labelNames: ['integration'] as const, registers: [registry] });
-  const pausedGauge = new Gauge({ name: 'signal_integration_paused', help: '1 while an integration is paused after an auth failure', labelNames: ['integration'] as const, registers: [registry] });
   // Queue gauges are read from the spool at scrape time: the spool is the truth, across restarts and runners.
+  // prom-client collects metrics concurrently, so each gauge reads the stats itself.
+  const fromStats = (name: string, help: string, value: (s: QueueStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['integration'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of await spool.stats().catch(() => [] as QueueStats[])) this.set({ integration: s.integration }, value(s));
+      },
+    });
+  fromStats('signal_queue_depth', 'Jobs not yet final (pending, in flight, waiting to retry)', (s) => s.depth);
+  fromStats('signal_queue_oldest_age_seconds', 'Age of the oldest job not yet final', (s) => s.oldestAgeMs / 1000);
   new Gauge({
-    name: 'signal_queue_stats_failing',
-    help: '1 if the last scrape could not read queue stats from the spool',
+    name: 'signal_integration_paused',
+    help: '1 while an integration is paused after an auth failure',
+    labelNames: ['integration'] as const,
     registers: [registry],
-    async collect() {
-      try {
-        depth.reset();
-        oldest.reset();
-        for (const s of await spool.stats()) {
-          depth.set({ integration: s.integration }, s.depth);
-          oldest.set({ integration: s.integration }, s.oldestAgeMs / 1000);
-        }
-        pausedGauge.reset();
-        for (const id of Object.keys(paused())) pausedGauge.set({ integration: id }, 1);
-        this.set(0);
-      } catch {
-        this.set(1);
-      }
+    collect() {
+      this.reset();
+      for (const id of Object.keys(paused())) this.set({ integration: id }, 1);
     },
   });
   return metrics;

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deliver, event, startReceiver, type Receiver } from './receiver.js';
+
+let receiver: Receiver;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(() => receiver.close());
+beforeEach(() => {
+  receiver.requests.length = 0;
+  receiver.reply(() => ({ status: 200 }));
+});
+
+const url = 'https://hooks.example.com/signal';
+const events = (n: number) => Array.from({ length: n }, (_, i) => event({ type: 'track', event: 'Order Completed', user_id: `u${i}`, properties: { i } }));
+
+describe('batching', () => {
+  it('is off by default: one request per event', async () => {
+    await deliver({ url }, events(3), receiver);
+    expect(receiver.requests).toHaveLength(3);
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ properties: { i: 0 } });
+  });
+
+  it('sends JSON arrays of the per-event bodies, at most max_items each, in order', async () => {
+    const { results } = await deliver({ url, batch: { max_items: 2 }, data: { i: '{{ properties.i }}', user: '{{ user_id }}' } }, events(5), receiver);
+    expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered']);
+    expect(receiver.requests.map((r) => JSON.parse(r.body))).toEqual([
+      [{ i: 0, user: 'u0' }, { i: 1, user: 'u1' }],
+      [{ i: 2, user: 'u2' }, { i: 3, user: 'u3' }],
+      [{ i: 4, user: 'u4' }],
+    ]);
+    expect(receiver.requests[0]!.headers['x-signal-message-id']).toBeUndefined();
+  });
+
+  it('a failed batch gives every event in it the same result', async () => {
+    let n = 0;
+    receiver.reply(() => ({ status: ++n === 2 ? 503 : 200 }));
+    const { results } = await deliver({ url, batch: { max_items: 2 } }, events(4), receiver);
+    expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'retry', 'retry']);
+  });
+
+  it('respects max_bytes', async () => {
+    const big = Array.from({ length: 3 }, (_, i) => event({ type: 'track', event: 'Big', user_id: 'u1', properties: { pad: 'x'.repeat(700), i } }));
+    await deliver({ url, batch: { max_items: 100, max_bytes: 1024 }, data: { pad: '{{ properties.pad }}' } }, big, receiver);
+    expect(receiver.requests.map((r) => (JSON.parse(r.body) as unknown[]).length)).toEqual([1, 1, 1]);
+  });
+});

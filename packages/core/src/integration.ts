@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { hasConsent, missingConsent } from './consent.js';
 import type { AnyDestination, DestinationLimits, Logger, Outgoing, RequestContext } from './destination.js';
 import { silentLogger } from './destination.js';
@@ -62,9 +63,19 @@ export function parseSettings(destination: AnyDestination, settings: unknown, wh
   throw new SettingsError(`${destination.name} ${where} are invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
 }
 
-function bodyText(body: HttpRequest['body']): string {
+/** The body as the delivery log shows it: gzip is decoded so the log stays readable. */
+function bodyText(request: HttpRequest): string {
+  const { body } = request;
   if (body === undefined) return '';
   if (typeof body === 'string') return body;
+  const encoding = Object.entries(request.headers).find(([k]) => k.toLowerCase() === 'content-encoding')?.[1];
+  if (encoding === 'gzip') {
+    try {
+      return gunzipSync(body).toString('utf8');
+    } catch {
+      return `<${body.byteLength} bytes, not valid gzip>`;
+    }
+  }
   return `<${body.byteLength} bytes binary>`;
 }
 
@@ -117,7 +128,7 @@ export function createIntegration(destination: AnyDestination, config: Integrati
         method: request.method,
         url: redact(http.resolveUrl(request.url)),
         headers: redactHeaders(request.headers, redact),
-        body: redact(bodyText(request.body)),
+        body: redact(bodyText(request)),
       },
       durationMs: 0,
     };

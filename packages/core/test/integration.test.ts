@@ -57,3 +57,24 @@ describe('createIntegration', () => {
     await vendor.close();
   });
 });
+
+describe('delivery log of a gzipped request', () => {
+  it('shows the decoded JSON, redacted', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const vendor = await startFakeVendor(exampleAccept);
+    const http = createHttpClient({ hostOverrides: { '*': vendor.url } });
+    const gzipped = {
+      ...examplePlugin,
+      buildRequest: (batch: Parameters<typeof examplePlugin.buildRequest>[0], ctx: Parameters<typeof examplePlugin.buildRequest>[1]) => {
+        const plain = examplePlugin.buildRequest(batch, ctx);
+        return { ...plain, headers: { ...plain.headers, 'content-encoding': 'gzip' }, body: gzipSync(`${plain.body as string}`.replace('purchase', 'purchase longenough-secret')) };
+      },
+    };
+    const integration = createIntegration(gzipped, { settings: { api_key: 'longenough-secret' } });
+    const { results, exchanges } = await deliverAll(integration, [event({ type: 'track', event: 'Order Completed', user_id: 'u', properties: { revenue: 5 } })], http);
+    expect(results).toEqual([{ status: 'delivered' }]);
+    expect(exchanges[0]?.request.body).toContain('"name":"purchase [REDACTED]"');
+    await http.close();
+    await vendor.close();
+  });
+});

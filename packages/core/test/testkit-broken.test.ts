@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyHttpStatus, defineDestination, delivered } from '@signal/core';
 import { conformanceChecks, type ConformanceCheck } from '@signal/core/testkit';
-import { exampleAccept, exampleEvents, examplePlugin } from './fixtures/example-plugin.js';
+import { exampleAccept, exampleEvents, examplePlugin, exampleSettings } from './fixtures/example-plugin.js';
 
 /** Runs every check and returns the names of those that failed. */
 async function failingChecks(checks: ConformanceCheck[]): Promise<string[]> {
@@ -56,7 +56,7 @@ describe('the conformance kit catches broken plugins', () => {
       ...examplePlugin,
       id: 'sloppy',
       // Accepts anything: a typo in config would only show at send time.
-      settings: examplePlugin.settings.partial().transform((s) => ({ region: 'us' as const, api_key: 'example-secret-key', ...s })),
+      settings: exampleSettings.partial().transform((s) => ({ region: 'us' as const, api_key: 'example-secret-key', ...s })),
       // Claims a 1-item limit but the kit sends more than that; the chunker obeys limits,
       // so break the byte limit instead: every record is larger than maxBatchBytes allows.
       limits: { maxBatchItems: 10, maxBatchBytes: 10, maxConcurrency: 1 },

@@ -22,7 +22,7 @@ describe('basic auth from user:pass@ in the URL', () => {
     const header = receiver.requests[0]!.headers.authorization!;
     expect(header.startsWith('Basic ')).toBe(true);
     expect(Buffer.from(header.slice(6), 'base64').toString('utf8')).toBe(`hook user:${password}`);
-    expect(receiver.requests[0]!.url).toBe('/in?x=1');
+    expect(receiver.requests[0]!.path).toBe('/in?x=1');
   });
 
   it('the delivery log shows neither the password nor the header value, even when the vendor echoes them', async () => {

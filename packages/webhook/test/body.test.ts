@@ -83,7 +83,7 @@ describe('data, method and headers', () => {
     const e = event({ type: 'track', event: 'Order Completed', user_id: 'u 1', properties: { order_id: 'o/7' } });
     await deliver({ url: `${url}/orders/{{ properties.order_id }}?user={{ user_id }}`, headers: { 'X-Team': 'growth', 'X-Api-Key': 'k-123456' } }, [e], receiver);
     const req = receiver.requests[0]!;
-    expect(req.url).toBe('/signal/orders/o%2F7?user=u%201');
+    expect(req.path).toBe('/signal/orders/o%2F7?user=u%201');
     expect(req.headers['x-team']).toBe('growth');
     expect(req.headers['x-api-key']).toBe('k-123456');
     expect(req.headers['x-signal-message-id']).toBe(e.message_id);

@@ -51,7 +51,7 @@ describe('doc: Authentication (https://username:password@host)', () => {
     const { exchanges } = await deliver({ url: 'https://username:password@example.com' }, [mary], receiver);
     const req = receiver.requests[0]!;
     expect(req.headers.authorization).toBe('Basic dXNlcm5hbWU6cGFzc3dvcmQ='); // base64("username:password")
-    expect(req.url).toBe('/');
+    expect(req.path).toBe('/');
     expect(exchanges[0]!.request.url).not.toContain('username');
     expect(JSON.stringify(exchanges)).not.toContain('password');
   });
@@ -67,11 +67,11 @@ describe('doc: set a user attribute using the Leanplum API', () => {
     const { results } = await deliver({ url }, [update], receiver);
     expect(results).toEqual([{ status: 'delivered' }]);
     const req = receiver.requests[0]!;
-    expect(req.url).toBe(
+    expect(req.path).toBe(
       '/api?action=setUserAttributes&appId=app_123&clientKey=prod_abc&apiVersion=1.0.6' +
         '&userId=user%2042%2F%C3%A9&userAttributes={%22currentMemberStatus%22:%22Gold%22}',
     );
-    const query = new URL(req.url, 'http://x').searchParams;
+    const query = new URL(req.path, 'http://x').searchParams;
     expect(query.get('userId')).toBe('user 42/é');
     expect(JSON.parse(query.get('userAttributes')!)).toEqual({ currentMemberStatus: 'Gold' });
   });
@@ -79,7 +79,7 @@ describe('doc: set a user attribute using the Leanplum API', () => {
   it('a value cannot break out of its query parameter', async () => {
     const update = event({ type: 'track', event: 'updateStatus', user_id: 'u1', properties: { newStatus: 'Gold"}&appId=evil#x' } });
     await deliver({ url }, [update], receiver);
-    const query = new URL(receiver.requests[0]!.url, 'http://x').searchParams;
+    const query = new URL(receiver.requests[0]!.path, 'http://x').searchParams;
     expect(query.getAll('appId')).toEqual(['app_123']);
     // URL-encoded, not JSON-escaped: the value stays inside its parameter (see README).
     expect(query.get('userAttributes')).toBe('{"currentMemberStatus":"Gold"}&appId=evil#x"}');
@@ -89,14 +89,14 @@ describe('doc: set a user attribute using the Leanplum API', () => {
     const other = event({ type: 'track', event: 'App Opened', user_id: 'u1' });
     const { results } = await deliver({ url }, [other], receiver);
     expect(results).toEqual([{ status: 'delivered' }]);
-    const query = new URL(receiver.requests[0]!.url, 'http://x').searchParams;
+    const query = new URL(receiver.requests[0]!.path, 'http://x').searchParams;
     expect(JSON.parse(query.get('userAttributes')!)).toEqual({ currentMemberStatus: '' });
   });
 
   it('masks the clientKey from the URL in the delivery log', async () => {
     const update = event({ type: 'track', event: 'updateStatus', user_id: 'u1', properties: { newStatus: 'Gold' } });
     const { exchanges } = await deliver({ url }, [update], receiver);
-    expect(receiver.requests[0]!.url).toContain('clientKey=prod_abc');
+    expect(receiver.requests[0]!.path).toContain('clientKey=prod_abc');
     expect(JSON.stringify(exchanges)).not.toContain('prod_abc');
   });
 });

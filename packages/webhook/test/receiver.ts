@@ -1,54 +1,28 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHttpClient, createIntegration, deliverAll, parseEvent, type EventInput, type HttpClient, type SignalEvent } from '@signal/core';
+import { startFakeVendor, type FakeResponse, type RecordedRequest } from '@signal/core/testkit';
 import webhook from '../src/index.js';
-
-/** What the receiving server saw: the independent oracle for these tests. */
-export interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-export type Reply = { status: number; headers?: Record<string, string>; body?: string };
 
 export interface Receiver {
   url: string;
-  requests: Received[];
-  reply(handler: (req: Received) => Reply): void;
+  /** What the receiving server recorded: the independent oracle for these tests. */
+  requests: RecordedRequest[];
+  reply(handler: (req: RecordedRequest) => FakeResponse): void;
   http: HttpClient;
   close(): Promise<void>;
 }
 
-/** A local HTTP server standing in for the webhook's receiver; every host is routed to it. */
+/** core's fake vendor standing in for the webhook's receiver; every host is routed to it. */
 export async function startReceiver(): Promise<Receiver> {
-  const requests: Received[] = [];
-  let handler: (req: Received) => Reply = () => ({ status: 200, body: 'ok' });
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(received);
-      const reply = handler(received);
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body ?? '');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const http = createHttpClient({ hostOverrides: { '*': url }, timeoutMs: 2_000 });
+  const fake = await startFakeVendor(() => ({ status: 200, body: 'ok' }));
+  const http = createHttpClient({ hostOverrides: { '*': fake.url }, timeoutMs: 2_000 });
   return {
-    url,
-    requests,
+    url: fake.url,
+    requests: fake.requests,
     http,
-    reply: (h) => {
-      handler = h;
-    },
+    reply: (h) => fake.respond(h),
     async close() {
       await http.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fake.close();
     },
   };
 }

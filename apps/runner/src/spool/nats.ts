@@ -1,0 +1,54 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { Spool } from './types.js';
+import { NatsSpoolError } from './nats/errors.js';
+import { streamNames } from './nats/names.js';
+import { NatsSpool } from './nats/spool.js';
+import { ensureStreams } from './nats/streams.js';
+
+export { NatsSpoolError } from './nats/errors.js';
+export type { NatsSpool } from './nats/spool.js';
+
+/** `storage: { driver: nats, ... }` in signal.config.yaml, as the runner passes it here. */
+export interface NatsSpoolOptions {
+  servers: string[];
+  /** Prefix of every stream (`SIGNAL_WORK`, …) and subject (`SIGNAL.work.…`); one per deployment. Default SIGNAL. */
+  stream_prefix?: string;
+  /** Nats-Msg-Id dedupe window of ingest and republish. Default 2 minutes (JetStream's default). */
+  duplicate_window_ms?: number;
+  /** Stream replicas: 1 on one server, 3 on a 3-node cluster. Default 1. */
+  replicas?: number;
+  /** Connection name shown by `nats server report connections`. */
+  name?: string;
+  /** How long a job held behind its user's retrying job waits before it is looked at again. Default 1000. */
+  hold_recheck_ms?: number;
+  /** Leased-but-unacked jobs per integration, including those waiting out a retry delay. Default 100000. */
+  max_ack_pending?: number;
+  /** Give unfinished claims back on close (default) instead of waiting for their lease to expire. */
+  release_on_close?: boolean;
+}
+
+/** Opens the JetStream spool: connects, and creates or updates the streams (idempotent, so every runner does it). */
+export async function openNatsSpool(options: NatsSpoolOptions): Promise<NatsSpool & Spool> {
+  const names = streamNames(options.stream_prefix ?? 'SIGNAL');
+  let nc;
+  try {
+    nc = await connect({ servers: options.servers, name: options.name ?? 'signal-runner', maxReconnectAttempts: -1 });
+  } catch (error) {
+    throw new NatsSpoolError(`cannot connect to NATS at ${options.servers.join(', ')}`, error);
+  }
+  try {
+    await ensureStreams(await jetstreamManager(nc), names, {
+      duplicateWindowMs: options.duplicate_window_ms ?? 120_000,
+      replicas: options.replicas ?? 1,
+    });
+    return await NatsSpool.create(nc, names, {
+      holdRecheckMs: options.hold_recheck_ms ?? 1_000,
+      maxAckPending: options.max_ack_pending ?? 100_000,
+      releaseOnClose: options.release_on_close ?? true,
+    });
+  } catch (error) {
+    await nc.close();
+    throw error instanceof NatsSpoolError ? error : new NatsSpoolError('JetStream is not usable (is the server started with -js?)', error);
+  }
+}

@@ -1,0 +1,91 @@
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
+import { pullNow } from './pull.js';
+
+/**
+ * A key-value store on a plain stream with `max_msgs_per_subject: 1` (what a
+ * NATS KV bucket is underneath; `@nats-io/kv` is not a dependency): the subject
+ * is the key, direct get reads the latest value, and writes compare-and-set on
+ * the subject's last sequence so two runners never lose each other's update.
+ */
+export interface Versioned<T> {
+  value: T;
+  seq: number;
+}
+
+export class LastValueStore {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+  ) {}
+
+  async get<T>(subject: string): Promise<Versioned<T> | undefined> {
+    const m = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
+    if (m === null || m.data.length === 0) return undefined;
+    return { value: m.json<T>(), seq: m.seq };
+  }
+
+  /** Writes only if the subject is still at `expectSeq` (0: absent). Returns false on a conflict. */
+  async put(subject: string, value: unknown, expectSeq: number): Promise<boolean> {
+    try {
+      await this.js.publish(subject, JSON.stringify(value), { expect: { lastSubjectSequence: expectSeq } });
+      return true;
+    } catch (error) {
+      if (apiErrorCode(error) === wrongLastSequence) return false;
+      throw new NatsSpoolError(`write to ${this.stream} failed`, error);
+    }
+  }
+
+  /** Read-modify-write with retries on conflicts. `change` returns undefined to leave the value as is. */
+  async update<T>(subject: string, change: (current: T | undefined) => T | undefined): Promise<T | undefined> {
+    for (let i = 0; i < 20; i++) {
+      const current = await this.get<T>(subject);
+      const next = change(current?.value);
+      if (next === undefined) return current?.value;
+      if (await this.put(subject, next, current?.seq ?? 0)) return next;
+    }
+    throw new NatsSpoolError(`gave up updating ${subject} after 20 conflicting writes`);
+  }
+
+  async delete(subject: string): Promise<void> {
+    await this.jsm.streams.purge(this.stream, { filter: subject });
+  }
+
+  /** Every current value under a subject filter, via a short-lived consumer that reads the last message per subject. */
+  async scan<T>(filter: string): Promise<{ subject: string; value: T }[]> {
+    return scanStream<T>(this.nc, this.jsm, this.stream, filter, DeliverPolicy.LastPerSubject);
+  }
+}
+
+/** Reads all (or the last per subject) messages matching `filter`, oldest first. */
+export async function scanStream<T>(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  filter: string,
+  deliver: DeliverPolicy = DeliverPolicy.All,
+): Promise<{ subject: string; value: T; seq: number }[]> {
+  const info = await jsm.consumers.add(stream, {
+    filter_subject: filter,
+    deliver_policy: deliver,
+    ack_policy: AckPolicy.None,
+    inactive_threshold: 30_000_000_000,
+    mem_storage: true,
+  });
+  const out: { subject: string; value: T; seq: number }[] = [];
+  try {
+    let remaining = info.num_pending;
+    while (remaining > 0) {
+      const batch = await pullNow(nc, stream, info.name, Math.min(remaining, 500));
+      if (batch.length === 0) break;
+      for (const m of batch) out.push({ subject: m.subject, value: JSON.parse(Buffer.from(m.data).toString('utf8')) as T, seq: m.seq });
+      remaining -= batch.length;
+    }
+  } finally {
+    await jsm.consumers.delete(stream, info.name).catch(() => undefined);
+  }
+  return out;
+}

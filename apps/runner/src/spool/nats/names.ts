@@ -1,0 +1,64 @@
+import { NatsSpoolError } from './errors.js';
+
+/**
+ * Stream and subject names. Ids from config and event message ids become
+ * subject tokens: a token that is already safe is used as is (readable in
+ * `nats stream view`), anything else is base64url-encoded behind a `~`, which
+ * no safe token contains, so the mapping stays one to one.
+ */
+const safeToken = /^[A-Za-z0-9_-]{1,200}$/;
+
+export function token(value: string): string {
+  return safeToken.test(value) ? value : `~${Buffer.from(value, 'utf8').toString('base64url')}`;
+}
+
+export function untoken(tok: string): string {
+  return tok.startsWith('~') ? Buffer.from(tok.slice(1), 'base64url').toString('utf8') : tok;
+}
+
+export interface Names {
+  prefix: string;
+  streams: { events: string; work: string; dead: string; log: string; hold: string; traits: string };
+  event(messageId: string): string;
+  work(integration: string): string;
+  dead(integration: string): string;
+  /** All dead letters, or one integration's. */
+  deadFilter(integration?: string): string;
+  log(integration: string, messageId: string): string;
+  logFilter(integration?: string): string;
+  hold(integration: string, userKey: string): string;
+  holdFilter(integration: string): string;
+  traits(userKey: string): string;
+  /** Durable consumer name of an integration's work. */
+  consumer(integration: string): string;
+  /** Job id: stable across redeliveries and retries of one (integration, event). */
+  jobId(integration: string, messageId: string): string;
+}
+
+export function streamNames(prefix: string): Names {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) {
+    throw new NatsSpoolError(`stream_prefix "${prefix}" must be 1-32 letters, digits, "-" or "_"`);
+  }
+  const s = (kind: string) => `${prefix}_${kind.toUpperCase()}`;
+  return {
+    prefix,
+    streams: { events: s('events'), work: s('work'), dead: s('dead'), log: s('log'), hold: s('hold'), traits: s('traits') },
+    event: (messageId) => `${prefix}.event.${token(messageId)}`,
+    work: (integration) => `${prefix}.work.${token(integration)}`,
+    dead: (integration) => `${prefix}.dead.${token(integration)}`,
+    deadFilter: (integration) => (integration === undefined ? `${prefix}.dead.>` : `${prefix}.dead.${token(integration)}`),
+    log: (integration, messageId) => `${prefix}.log.${token(integration)}.${token(messageId)}`,
+    logFilter: (integration) => (integration === undefined ? `${prefix}.log.>` : `${prefix}.log.${token(integration)}.>`),
+    hold: (integration, userKey) => `${prefix}.hold.${token(integration)}.${token(userKey)}`,
+    holdFilter: (integration) => `${prefix}.hold.${token(integration)}.>`,
+    traits: (userKey) => `${prefix}.traits.${token(userKey)}`,
+    consumer: (integration) => `work-${token(integration)}`,
+    jobId: (integration, messageId) => `${token(integration)}.${token(messageId)}`,
+  };
+}
+
+/** The integration id a work subject belongs to (`<prefix>.work.<token>`). */
+export function integrationOfWorkSubject(subject: string): string | undefined {
+  const parts = subject.split('.');
+  return parts.length === 3 && parts[1] === 'work' ? untoken(parts[2]!) : undefined;
+}

@@ -1,0 +1,386 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { userKeyOf, type SignalEvent } from '@signal/core';
+import {
+  terminalStates,
+  type AppendItem,
+  type AppendResult,
+  type ClaimOptions,
+  type DeliveryDetail,
+  type DeliveryEntry,
+  type DeliveryQuery,
+  type EventDetail,
+  type Job,
+  type JobState,
+  type JobUpdate,
+  type QueueStats,
+  type Spool,
+} from '../types.js';
+import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
+import { LastValueStore, scanStream } from './last-value.js';
+import { integrationOfWorkSubject, type Names } from './names.js';
+import { pullNow, type LeasedMessage } from './pull.js';
+import { decode, encode, fitAttempt, maxLoggedAttempts, type DeadRecord, type EventRecord, type HoldRecord, type LogRecord, type WorkRecord } from './records.js';
+import { TraitsMemory } from './traits.js';
+
+export interface NatsSpoolTuning {
+  /** How long a job held back behind its user's retrying job waits before it is looked at again. */
+  holdRecheckMs: number;
+  /** Upper bound on leased-but-unacked jobs per integration (includes jobs waiting out a nak delay). */
+  maxAckPending: number;
+  /** On close, give unfinished claims back at once (true) or leave them to expire like a crash (false). */
+  releaseOnClose: boolean;
+}
+
+interface Claimed {
+  message: LeasedMessage;
+  work: WorkRecord;
+}
+
+/**
+ * The spool on NATS JetStream. Every method talks to the cluster; the only
+ * local state is the set of messages this instance has leased (needed to ack
+ * them), so any number of runners can share the streams.
+ */
+export class NatsSpool implements Spool {
+  readonly driver = 'nats' as const;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  private readonly log: LastValueStore;
+  private readonly holds: LastValueStore;
+  private readonly events: LastValueStore;
+  private readonly traits: TraitsMemory;
+  private readonly claimed = new Map<string, Claimed>();
+  /** Integration → ack_wait (ms) its consumer was last set up with. */
+  private readonly consumers = new Map<string, number>();
+
+  static async create(nc: NatsConnection, names: Names, tuning: NatsSpoolTuning): Promise<NatsSpool> {
+    return new NatsSpool(nc, names, tuning, await jetstreamManager(nc));
+  }
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: Names,
+    private readonly tuning: NatsSpoolTuning,
+    jsm: JetStreamManager,
+  ) {
+    this.jsm = jsm;
+    this.js = jetstream(nc);
+    this.log = new LastValueStore(nc, this.js, jsm, names.streams.log);
+    this.holds = new LastValueStore(nc, this.js, jsm, names.streams.hold);
+    this.events = new LastValueStore(nc, this.js, jsm, names.streams.events);
+    this.traits = new TraitsMemory(new LastValueStore(nc, this.js, jsm, names.streams.traits), names);
+  }
+
+  // ---- ingest -------------------------------------------------------------
+
+  async append(items: AppendItem[]): Promise<AppendResult> {
+    const outcomes: ('stored' | 'duplicate')[] = new Array(items.length);
+    // Items of one user go in order (traits from an identify reach the user's next event); users in parallel.
+    const byUser = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const key = userKeyOf(item.event);
+      byUser.set(key, [...(byUser.get(key) ?? []), i]);
+    });
+    await Promise.all(
+      [...byUser.values()].map(async (indexes) => {
+        for (const i of indexes) outcomes[i] = await this.appendOne(items[i]!);
+      }),
+    );
+    return { outcomes };
+  }
+
+  private async appendOne(item: AppendItem): Promise<'stored' | 'duplicate'> {
+    const event = await this.traits.enrich(item.event);
+    const now = Date.now();
+    const record: EventRecord = { event, source: item.source, integrations: item.integrations, storedAt: now };
+    let duplicate: boolean;
+    try {
+      // Nats-Msg-Id dedupes inside the duplicate window; "no message on this subject yet" dedupes for ever after it.
+      const ack = await this.js.publish(this.names.event(event.message_id), encode(record), {
+        msgID: event.message_id,
+        expect: { lastSubjectSequence: 0 },
+      });
+      duplicate = ack.duplicate;
+    } catch (error) {
+      if (apiErrorCode(error) !== wrongLastSequence) throw new NatsSpoolError(`event ${event.message_id} was not stored`, error);
+      duplicate = true;
+    }
+    if (!duplicate) await this.traits.remember(event);
+    // A duplicate may be the client retrying after we failed half-way: create any job whose log entry is missing.
+    await Promise.all(item.integrations.map((integration) => this.createJob(integration, record, now, duplicate)));
+    return duplicate ? 'duplicate' : 'stored';
+  }
+
+  private async createJob(integration: string, record: EventRecord, now: number, onlyIfMissing: boolean): Promise<void> {
+    const messageId = record.event.message_id;
+    const logSubject = this.names.log(integration, messageId);
+    if (onlyIfMissing && (await this.log.get(logSubject)) !== undefined) return;
+    const work: WorkRecord = { integration, source: record.source, event: record.event, createdAt: now, attempts: 0 };
+    try {
+      await this.js.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, messageId) });
+    } catch (error) {
+      throw new NatsSpoolError(`job ${integration}/${messageId} was not stored`, error);
+    }
+    // The log entry is written after the job, so "entry exists" implies "job was stored".
+    await this.log.put(logSubject, this.newEntry(integration, record.event, now), 0);
+  }
+
+  private newEntry(integration: string, event: SignalEvent, now: number): LogRecord {
+    return {
+      id: this.names.jobId(integration, event.message_id),
+      integration,
+      messageId: event.message_id,
+      eventType: event.type,
+      ...(event.event !== undefined ? { eventName: event.event } : event.name !== undefined ? { eventName: event.name } : {}),
+      userKey: userKeyOf(event),
+      state: 'pending',
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+      history: [],
+    };
+  }
+
+  // ---- delivery -----------------------------------------------------------
+
+  private async ensureConsumer(integration: string, leaseMs: number): Promise<string> {
+    const durable = this.names.consumer(integration);
+    if (this.consumers.get(integration) === leaseMs) return durable;
+    const config = {
+      durable_name: durable,
+      filter_subject: this.names.work(integration),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(leaseMs),
+      max_deliver: -1,
+      max_ack_pending: this.tuning.maxAckPending,
+    };
+    try {
+      const info = await this.jsm.consumers.info(this.names.streams.work, durable).catch(() => undefined);
+      if (info === undefined) await this.jsm.consumers.add(this.names.streams.work, config);
+      else if (info.config.ack_wait !== config.ack_wait) await this.jsm.consumers.update(this.names.streams.work, durable, { ack_wait: config.ack_wait });
+    } catch (error) {
+      // Two runners creating the same durable at once: the loser finds it there.
+      if ((await this.jsm.consumers.info(this.names.streams.work, durable).catch(() => undefined)) === undefined) {
+        throw new NatsSpoolError(`consumer for ${integration} cannot be set up`, error);
+      }
+    }
+    this.consumers.set(integration, leaseMs);
+    return durable;
+  }
+
+  async claim(integration: string, options: ClaimOptions): Promise<Job[]> {
+    const durable = await this.ensureConsumer(integration, options.leaseMs);
+    const leased = await pullNow(this.nc, this.names.streams.work, durable, options.limit);
+    if (leased.length === 0) return [];
+    const heldUsers = await this.heldUsers(integration);
+    const jobs: Job[] = [];
+    const putBack: Promise<void>[] = [];
+    for (const message of leased) {
+      const work = decode<WorkRecord>(message.data);
+      const messageId = work.event.message_id;
+      const userKey = userKeyOf(work.event);
+      if (work.retryAt !== undefined && work.retryAt > options.now) {
+        putBack.push(message.nak(work.retryAt - options.now));
+        continue;
+      }
+      const hold = heldUsers.get(userKey);
+      if (hold !== undefined && hold.messageId !== messageId) {
+        // An earlier job of this user is retrying: this one waits (per-user order).
+        putBack.push(message.nak(Math.max(hold.retryAt - options.now, this.tuning.holdRecheckMs)));
+        continue;
+      }
+      const job: Job = {
+        id: this.names.jobId(integration, messageId),
+        integration,
+        messageId,
+        userKey,
+        event: work.event,
+        attempts: work.attempts,
+        ...(work.firstAttemptAt !== undefined ? { firstAttemptAt: work.firstAttemptAt } : {}),
+      };
+      this.claimed.set(job.id, { message, work });
+      jobs.push(job);
+    }
+    await Promise.all(putBack);
+    return jobs;
+  }
+
+  /** Users of an integration with a retrying job. One request when there are none (the usual case). */
+  private async heldUsers(integration: string): Promise<Map<string, HoldRecord>> {
+    const out = new Map<string, HoldRecord>();
+    const first = await this.jsm.direct.getMessage(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 0 }).catch(() => null);
+    if (first === null) return out;
+    for (const { value } of await this.holds.scan<HoldRecord & { userKey: string }>(this.names.holdFilter(integration))) out.set(value.userKey, value);
+    return out;
+  }
+
+  async complete(updates: JobUpdate[]): Promise<void> {
+    const failures = (await Promise.allSettled(updates.map((u) => this.completeOne(u)))).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) throw new NatsSpoolError(`${failures.length} of ${updates.length} job updates failed`, failures[0]!.reason);
+  }
+
+  private async completeOne(update: JobUpdate): Promise<void> {
+    const { job } = update;
+    const claimed = this.claimed.get(job.id);
+    if (claimed === undefined) throw new NatsSpoolError(`job ${job.id} is not claimed by this runner (already completed, or the spool was reopened)`);
+    const { message, work } = claimed;
+    const holdSubject = this.names.hold(job.integration, job.userKey);
+    // Record first, ack last: a crash in between redelivers the job (at-least-once), never loses it.
+    if (update.state === 'release') {
+      await message.nak(update.retryAt === undefined ? 0 : Math.max(0, update.retryAt - Date.now()));
+      this.claimed.delete(job.id);
+      return;
+    }
+    const attempt = fitAttempt(update.attempt);
+    const attempts = work.attempts + 1;
+    const firstAttemptAt = work.firstAttemptAt ?? attempt.at;
+    if (update.state === 'retry') {
+      const next: WorkRecord = { ...work, attempts, firstAttemptAt, retryAt: update.retryAt };
+      // Msg id per attempt: a second runner repeating this step after a crash is deduped.
+      await this.js.publish(this.names.work(job.integration), encode(next), { msgID: `${job.id}.a${attempts}` });
+      await this.holds.update<HoldRecord & { userKey: string }>(holdSubject, () => ({ messageId: job.messageId, retryAt: update.retryAt, userKey: job.userKey }));
+    } else {
+      if (update.state === 'dead') {
+        const dead: DeadRecord = { ...work, attempts, firstAttemptAt, deadAt: attempt.at };
+        await this.js.publish(this.names.dead(job.integration), encode(dead), { msgID: `${job.id}.dead${attempts}` });
+      }
+      const hold = await this.holds.get<HoldRecord>(holdSubject);
+      if (hold?.value.messageId === job.messageId) await this.holds.delete(holdSubject);
+    }
+    await this.log.update<LogRecord>(this.names.log(job.integration, job.messageId), (current) => {
+      const entry = current ?? this.newEntry(job.integration, job.event, work.createdAt);
+      const { retryAt: _old, ...rest } = entry;
+      return {
+        ...rest,
+        state: update.state,
+        attempts,
+        updatedAt: attempt.at,
+        ...(update.state === 'retry' ? { retryAt: update.retryAt } : {}),
+        lastResult: attempt.result,
+        history: [...entry.history, attempt].slice(-maxLoggedAttempts),
+      };
+    });
+    await message.ack();
+    this.claimed.delete(job.id);
+  }
+
+  async replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number> {
+    const state = filter.state ?? 'dead';
+    if (!terminalStates.includes(state)) return 0;
+    const wanted = filter.messageIds === undefined ? undefined : new Set(filter.messageIds);
+    const now = Date.now();
+    let count = 0;
+    if (state === 'dead') {
+      for (const { value, seq } of await scanStream<DeadRecord>(this.nc, this.jsm, this.names.streams.dead, this.names.deadFilter(filter.integration))) {
+        if (wanted !== undefined && !wanted.has(value.event.message_id)) continue;
+        await this.requeue(value.integration, value.event, value.source, now, `dead${seq}`);
+        await this.jsm.streams.deleteMessage(this.names.streams.dead, seq, false);
+        count++;
+      }
+      return count;
+    }
+    for (const { value } of await this.log.scan<LogRecord>(this.names.logFilter(filter.integration))) {
+      if (value.state !== state || (wanted !== undefined && !wanted.has(value.messageId))) continue;
+      const stored = await this.events.get<EventRecord>(this.names.event(value.messageId));
+      if (stored === undefined) continue;
+      await this.requeue(value.integration, stored.value.event, stored.value.source, now, `${state}${value.updatedAt}`);
+      count++;
+    }
+    return count;
+  }
+
+  /** Puts a final job back to pending with attempts reset; its history stays in the log. */
+  private async requeue(integration: string, event: SignalEvent, source: string, now: number, dedupeTag: string): Promise<void> {
+    const jobId = this.names.jobId(integration, event.message_id);
+    const work: WorkRecord = { integration, source, event, createdAt: now, attempts: 0 };
+    await this.js.publish(this.names.work(integration), encode(work), { msgID: `${jobId}.replay.${dedupeTag}` });
+    await this.log.update<LogRecord>(this.names.log(integration, event.message_id), (current) => {
+      const entry = current ?? this.newEntry(integration, event, now);
+      const { retryAt: _old, ...rest } = entry;
+      return { ...rest, state: 'pending', attempts: 0, updatedAt: now };
+    });
+  }
+
+  // ---- queries ------------------------------------------------------------
+
+  async stats(): Promise<QueueStats[]> {
+    const work = await this.jsm.streams.info(this.names.streams.work, { subjects_filter: `${this.names.prefix}.work.>` });
+    const depths = new Map<string, number>();
+    for (const [subject, n] of Object.entries(work.state.subjects ?? {})) {
+      const integration = integrationOfWorkSubject(subject);
+      if (integration !== undefined) depths.set(integration, n);
+    }
+    const known = new Set(depths.keys());
+    for await (const c of this.jsm.consumers.list(this.names.streams.work)) {
+      const integration = c.config.filter_subject === undefined ? undefined : integrationOfWorkSubject(c.config.filter_subject);
+      if (integration !== undefined) known.add(integration);
+    }
+    const now = Date.now();
+    return Promise.all(
+      [...known].sort().map(async (integration): Promise<QueueStats> => {
+        const depth = depths.get(integration) ?? 0;
+        if (depth === 0) return { integration, depth: 0, oldestAgeMs: 0, byState: {} };
+        const info = await this.jsm.consumers.info(this.names.streams.work, this.names.consumer(integration)).catch(() => undefined);
+        const leased = Math.min(depth, info?.num_ack_pending ?? 0);
+        const retrying = Math.min(leased, await this.countHolds(integration));
+        const oldest = await this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 0 }).catch(() => null);
+        const createdAt = oldest === null ? now : oldest.json<WorkRecord>().createdAt;
+        return {
+          integration,
+          depth,
+          oldestAgeMs: Math.max(0, now - createdAt),
+          byState: { pending: depth - leased, inflight: leased - retrying, retry: retrying },
+        };
+      }),
+    );
+  }
+
+  private async countHolds(integration: string): Promise<number> {
+    const info = await this.jsm.streams.info(this.names.streams.hold, { subjects_filter: this.names.holdFilter(integration) });
+    return Object.keys(info.state.subjects ?? {}).length;
+  }
+
+  async deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]> {
+    const entries = (await this.log.scan<LogRecord>(this.names.logFilter(query.integration))).map((r) => r.value);
+    const matches = (state: JobState) =>
+      query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
+    // Newest first by creation (stable while entries change state), id as tie-break.
+    const order = (a: LogRecord, b: LogRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    let list = entries.filter((e) => matches(e.state)).sort(order);
+    if (query.before !== undefined) {
+      const cursor = entries.find((e) => e.id === query.before);
+      if (cursor !== undefined) list = list.filter((e) => order(cursor, e) < 0);
+    }
+    return list.slice(0, query.limit ?? 100).map(({ history: _h, ...entry }) => entry);
+  }
+
+  async event(messageId: string): Promise<EventDetail | undefined> {
+    const stored = await this.events.get<EventRecord>(this.names.event(messageId));
+    if (stored === undefined) return undefined;
+    const { event, source, integrations } = stored.value;
+    const deliveries = (await Promise.all(integrations.map((i) => this.log.get<DeliveryDetail>(this.names.log(i, messageId))))).flatMap((d) =>
+      d === undefined ? [] : [d.value],
+    );
+    return { event, source, deliveries };
+  }
+
+  async nextDueAt(integration: string): Promise<number | undefined> {
+    const holds = await this.holds.scan<HoldRecord>(this.names.holdFilter(integration));
+    return holds.length === 0 ? undefined : Math.min(...holds.map((h) => h.value.retryAt));
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    if (this.tuning.releaseOnClose) await Promise.allSettled([...this.claimed.values()].map((c) => c.message.nak(0)));
+    this.claimed.clear();
+    await this.nc.drain();
+  }
+
+  /** Drops the connection without acking or releasing anything: what `kill -9` does (tests). */
+  async abandon(): Promise<void> {
+    this.claimed.clear();
+    await this.nc.close();
+  }
+}

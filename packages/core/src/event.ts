@@ -38,6 +38,8 @@ export const contextSchema = z.looseObject({
   user_agent: z.string().optional(),
   locale: z.string().optional(),
   consent: consentSchema.optional(),
+  /** Traits remembered from the user's identify calls (filled by the runner's spool). */
+  traits: jsonObject.optional(),
 });
 
 export const eventSchema = z

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   entry: ['src/index.ts', 'src/cli.ts'],
@@ -7,5 +10,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  banner: { js: '' },
+  define: { __SIGNAL_RUNNER_VERSION__: JSON.stringify(version) },
+  // The CLI is run directly (bin `signal`); the banner lands on every chunk, harmless on index.js.
+  banner: { js: '#!/usr/bin/env node' },
 });

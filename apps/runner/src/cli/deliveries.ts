@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import type { DeliveryEntry, JobState } from '../spool/types.js';
+import { fail } from './common.js';
+import { openLogTarget } from './delivery-log-client.js';
+
+const statuses = ['failed', 'retry', 'delivered', 'dead', 'rejected', 'dropped', 'pending', 'inflight'];
+
+function summary(r: DeliveryEntry['lastResult']): string {
+  if (r === undefined) return '';
+  switch (r.status) {
+    case 'retry':
+      return r.reason;
+    case 'rejected':
+      return `${r.code}: ${r.message}`;
+    case 'auth':
+      return r.message;
+    case 'dropped':
+      return r.reason;
+    case 'delivered':
+      return r.warning === undefined ? '' : `warning: ${r.warning}`;
+  }
+}
+
+export function registerDeliveries(program: Command): void {
+  program
+    .command('deliveries')
+    .description("List recent deliveries from the delivery log: the running runner's API, or the SQLite file directly with -c.")
+    .option('-i, --integration <id>', 'only this integration')
+    .option('-s, --status <status>', `only this state: ${statuses.join('|')} (failed = retry + rejected + dead)`)
+    .option('-n, --limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'read the SQLite spool named in this config instead of the API')
+    .option('--url <url>', 'runner API base URL', process.env['SIGNAL_URL'] ?? 'http://127.0.0.1:8080')
+    .option('--token <token>', 'admin token for /api (default: $SIGNAL_ADMIN_TOKEN)', process.env['SIGNAL_ADMIN_TOKEN'])
+    .addHelpText('after', '\nExamples:\n  $ signal deliveries --status failed\n  $ signal deliveries -c signal.config.yaml --integration clevertap --json')
+    .action(async (opts: { integration?: string; status?: string; limit: number; json?: boolean; config?: string; url: string; token?: string }) => {
+      try {
+        if (opts.status !== undefined && !statuses.includes(opts.status)) throw new TypeError(`--status must be one of ${statuses.join(', ')}`);
+        const target = await openLogTarget({ url: opts.url, ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.token === undefined ? {} : { token: opts.token }) });
+        try {
+          const rows = await target.deliveries({
+            limit: opts.limit,
+            ...(opts.integration === undefined ? {} : { integration: opts.integration }),
+            ...(opts.status === undefined ? {} : { state: opts.status as JobState | 'failed' }),
+          });
+          if (opts.json === true) {
+            process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+            return;
+          }
+          if (rows.length === 0) process.stdout.write('no deliveries match\n');
+          for (const r of rows) {
+            const when = new Date(r.updatedAt).toISOString().replace('T', ' ').slice(0, 19);
+            process.stdout.write(`${when}  ${r.integration.padEnd(13)} ${(r.eventName ?? r.eventType).padEnd(20)} ${r.state.padEnd(9)} attempts ${r.attempts}  ${r.messageId}  ${summary(r.lastResult)}\n`);
+          }
+        } finally {
+          await target.close();
+        }
+      } catch (error) {
+        fail(error);
+      }
+    });
+}

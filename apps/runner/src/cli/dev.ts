@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { startSandbox } from '../dev/sandbox.js';
+import { fail } from './common.js';
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description('Start a sandbox: the runner with built-in fake Leanplum, CleverTap, LaunchDarkly and webhook servers, a sample config, and a live line per delivery attempt. No accounts needed.')
+    .option('-p, --port <port>', 'collector port', (v) => Number(v), 8080)
+    .option('--data-dir <dir>', 'where the SQLite spool lives', './data')
+    .option('--verbose', 'also print info-level runner logs')
+    .addHelpText('after', '\nThen send an event (the command prints a ready-made curl) and watch it reach every fake vendor.')
+    .action(async (opts: { port: number; dataDir: string; verbose?: boolean }) => {
+      try {
+        const sandbox = await startSandbox({ port: opts.port, dataDir: opts.dataDir, colour: process.stdout.isTTY === true, verbose: opts.verbose === true });
+        const shutdown = () => {
+          sandbox.stop().then(
+            () => process.exit(0),
+            (error: unknown) => fail(error),
+          );
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      } catch (error) {
+        fail(error);
+      }
+    });
+}

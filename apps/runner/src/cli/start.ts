@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { startRunner } from '../runner.js';
+import { defaultConfigFile, fail, loadOrFail } from './common.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('Run the collector and the delivery engine in one process (JSON logs on stdout).')
+    .option('-c, --config <file>', 'config file', defaultConfigFile)
+    .option('-p, --port <port>', 'override server.port', (v) => Number(v))
+    .addHelpText('after', '\nExample:\n  $ signal start -c signal.config.yaml\n\nStops gracefully on SIGINT/SIGTERM: stops accepting, finishes in-flight requests, closes the spool.')
+    .action(async (opts: { config: string; port?: number }) => {
+      const loaded = await loadOrFail(opts.config);
+      const logger = pino({ name: 'signal' });
+      try {
+        const runner = await startRunner(loaded, { logger, ...(opts.port === undefined ? {} : { port: opts.port }) });
+        const shutdown = (signal: string) => {
+          logger.info({ signal }, 'stopping');
+          runner.stop().then(
+            () => process.exit(0),
+            (error: unknown) => fail(error),
+          );
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      } catch (error) {
+        fail(error);
+      }
+    });
+}

@@ -1,0 +1,45 @@
+import type { FakeVendor } from './fake-vendors.js';
+
+/** The dev write key printed by `signal dev`; only ever valid against the sandbox. */
+export const devWriteKey = 'dev-write-key-web';
+
+/**
+ * The sandbox's config, shown to the user as a starting point: the same YAML
+ * `signal start` reads, with vendor hosts pointed at the loopback fakes.
+ */
+export function sampleConfig(options: { port: number; dataDir: string; vendors: FakeVendor[] }): string {
+  const url = (name: FakeVendor['name']) => options.vendors.find((v) => v.name === name)!.url;
+  return `# Signal sandbox config (signal dev). Copy it to signal.config.yaml and put real settings in.
+server: { port: ${options.port}, host: 127.0.0.1 }
+storage: { driver: sqlite, path: ${JSON.stringify(`${options.dataDir}/signal.db`)} }
+http:
+  host_overrides:
+    api.leanplum.com: ${url('leanplum')}
+    us1.api.clevertap.com: ${url('clevertap')}
+    events.launchdarkly.com: ${url('launchdarkly')}
+    hooks.example.com: ${url('webhook')}
+sources:
+  - { id: web, write_key: ${devWriteKey} }
+integrations:
+  - id: leanplum
+    plugin: "@signal/leanplum"
+    preset: retail
+    settings: { app_id: app_sandbox, client_key: prod_sandbox_client_key }
+    # Leanplum params must be flat: leave the products list out of Purchase (an override merged over the preset).
+    mapping: { events: { "Order Completed": { to: Purchase, omit: [products] } } }
+  - id: clevertap
+    plugin: "@signal/clevertap"
+    preset: default
+    settings: { account_id: SANDBOX-000-0000, passcode: sandbox-passcode, region: us1 }
+  - id: launchdarkly
+    plugin: "@signal/launchdarkly"
+    preset: default
+    settings: { access_token: api-sandbox-token, project_key: default, environment_key: production }
+  - id: webhook
+    plugin: "@signal/webhook"
+    preset: default
+    settings: { url: https://hooks.example.com/signal }
+pipelines:
+  - { id: main, sources: [web], integrations: [leanplum, clevertap, launchdarkly, webhook] }
+`;
+}

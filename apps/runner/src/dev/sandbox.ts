@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfigText } from '../config/load.js';
+import { startRunner, type Runner } from '../runner.js';
+import { consoleLogger } from './console-logger.js';
+import { formatAttempt } from './attempt-line.js';
+import { startFakeVendors, type FakeVendors } from './fake-vendors.js';
+import { devWriteKey, sampleConfig } from './sample-config.js';
+
+export interface SandboxOptions {
+  port: number;
+  dataDir: string;
+  /** Where the banner and live delivery lines go. */
+  print?: (line: string) => void;
+  colour?: boolean;
+  verbose?: boolean;
+  /** Engine timing (tests). */
+  engine?: { lingerMs?: number; pollIntervalMs?: number };
+}
+
+export interface Sandbox {
+  runner: Runner;
+  vendors: FakeVendors;
+  config: string;
+  stop(): Promise<void>;
+}
+
+/** `signal dev`: fake vendors on loopback + the sample config + a live view of every delivery attempt. */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const vendors = await startFakeVendors();
+  const config = sampleConfig({ port: options.port, dataDir, vendors: vendors.vendors });
+  let runner: Runner;
+  try {
+    const loaded = await loadConfigText(config, { file: '(signal dev sample config)', dir: process.cwd(), env: {} });
+    const names = new Map<string, string>();
+    runner = await startRunner(loaded, {
+      logger: consoleLogger({ verbose: options.verbose === true, write: print }),
+      ...(options.engine === undefined ? {} : { engine: options.engine }),
+      onAttempt: (e) => {
+        const known = names.get(e.messageId);
+        const show = (eventName?: string) => print(formatAttempt(e, { colour: options.colour ?? false, ...(eventName === undefined ? {} : { eventName }) }));
+        if (known !== undefined) return show(known);
+        // The attempt names the message; the event's name reads better in a terminal.
+        void runner.spool
+          .event(e.messageId)
+          .then((detail) => {
+            const ev = detail?.event;
+            const name = ev === undefined ? undefined : ev.type === 'track' ? (ev.event ?? 'track') : ev.type;
+            if (name !== undefined) names.set(e.messageId, name);
+            show(name);
+          })
+          .catch(() => show());
+      },
+    });
+  } catch (error) {
+    await vendors.close();
+    throw error;
+  }
+  const url = runner.url;
+  const curl = [
+    `curl -s ${url}/v1/track -u ${devWriteKey}: -H 'content-type: application/json' -d '{`,
+    `    "userId": "user-42", "event": "Order Completed",`,
+    `    "properties": { "order_id": "o-1001", "revenue": 64.5, "currency": "EUR",`,
+    `      "products": [{ "product_id": "p-1", "name": "Trail Shoe", "price": 64.5, "quantity": 1 }] }`,
+    `  }'`,
+  ].join('\n');
+  print('');
+  print('Signal sandbox is running. No accounts needed: the vendors below are local fakes.');
+  print('');
+  print(`  collector     ${url}/v1/track  (also /v1/page, /v1/identify, /v1/group, /v1/batch)`);
+  print(`  write key     ${devWriteKey}   (HTTP Basic user name, or "writeKey" in the body)`);
+  print(`  delivery log  ${url}/api/deliveries   ·   ${url}/api/events/<message_id>`);
+  print(`  metrics       ${url}/metrics`);
+  print(`  data          ${dataDir}/signal.db`);
+  for (const v of vendors.vendors) print(`  fake ${v.name.padEnd(13)}${v.url}`);
+  print('');
+  print('Send an Order Completed track:');
+  print('');
+  print(curl);
+  print('');
+  print('Each delivery attempt appears below: integration, event, state, HTTP status, duration. Ctrl-C stops.');
+  print('');
+  return {
+    runner,
+    vendors,
+    config,
+    stop: async () => {
+      await runner.stop();
+      await vendors.close();
+    },
+  };
+}

@@ -210,7 +210,7 @@ export class NatsSpool implements Spool {
   /** Users of an integration with a retrying job. One request when there are none (the usual case). */
   private async heldUsers(integration: string): Promise<Map<string, HoldRecord>> {
     const out = new Map<string, HoldRecord>();
-    const first = await this.jsm.direct.getMessage(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 0 }).catch(() => null);
+    const first = await this.jsm.direct.getMessage(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 1 }).catch(() => null);
     if (first === null) return out;
     for (const { value } of await this.holds.scan<HoldRecord & { userKey: string }>(this.names.holdFilter(integration))) out.set(value.userKey, value);
     return out;
@@ -325,7 +325,7 @@ export class NatsSpool implements Spool {
         const info = await this.jsm.consumers.info(this.names.streams.work, this.names.consumer(integration)).catch(() => undefined);
         const leased = Math.min(depth, info?.num_ack_pending ?? 0);
         const retrying = Math.min(leased, await this.countHolds(integration));
-        const oldest = await this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 0 }).catch(() => null);
+        const oldest = await this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null);
         const createdAt = oldest === null ? now : oldest.json<WorkRecord>().createdAt;
         return {
           integration,

@@ -14,9 +14,10 @@ const streamNotFound = 10059;
 
 /** The six streams of one Signal deployment; creating them is idempotent, so every runner does it on start. */
 export function streamConfigs(names: Names, settings: StreamSettings): (Partial<StreamConfig> & { name: string })[] {
-  const common = { storage: StorageType.File, num_replicas: settings.replicas, discard: DiscardPolicy.Old };
+  // allow_direct everywhere: reads by subject (direct get) without going through the stream leader.
+  const common = { storage: StorageType.File, num_replicas: settings.replicas, discard: DiscardPolicy.Old, allow_direct: true };
   const dedupe = { duplicate_window: nanos(settings.duplicateWindowMs) };
-  const lastValue = { max_msgs_per_subject: 1, allow_direct: true, allow_rollup_hdrs: false };
+  const lastValue = { max_msgs_per_subject: 1 };
   const p = names.prefix;
   return [
     // Accepted events, one per message_id for ever: ingest dedupe beyond the duplicate window.

@@ -1,0 +1,108 @@
+import type { AttemptRecord } from '../../src/spool/types.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { track } from './events.js';
+import { countOn, natsMissing, sandbox, type Sandbox } from './nats-available.js';
+
+const ok = (at = Date.now()): AttemptRecord => ({ at, result: { status: 'delivered' } });
+const failed = (at = Date.now()): AttemptRecord => ({ at, result: { status: 'retry', reason: 'HTTP 503' } });
+const lease = { leaseMs: 30_000 };
+
+/** Claims until `want` jobs arrived or the deadline passes (jobs held back come back after a nak delay). */
+async function claimUntil(claim: () => Promise<{ messageId: string }[]>, want: number, deadlineMs = 10_000) {
+  const got: { messageId: string }[] = [];
+  const end = Date.now() + deadlineMs;
+  while (got.length < want && Date.now() < end) {
+    got.push(...(await claim()));
+    if (got.length < want) await new Promise((r) => setTimeout(r, 100));
+  }
+  return got;
+}
+
+describe.skipIf(natsMissing)('JetStream spool: delivery', () => {
+  let sb: Sandbox;
+  beforeEach(async () => {
+    sb = await sandbox();
+  });
+  afterEach(async () => {
+    await sb.dispose();
+  });
+
+  it('a final state acks the job off the work stream and logs the attempt', async () => {
+    const spool = await sb.open();
+    const a = track('u1');
+    const b = track('u1');
+    await spool.append([a, b].map((event) => ({ event, integrations: ['hook'], source: 'web' })));
+    const jobs = await spool.claim('hook', { limit: 10, now: Date.now(), ...lease });
+    expect(jobs.map((j) => j.messageId)).toEqual([a.message_id, b.message_id]);
+    expect(jobs.map((j) => j.attempts)).toEqual([0, 0]);
+    await spool.complete([
+      { job: jobs[0]!, state: 'delivered', attempt: ok() },
+      { job: jobs[1]!, state: 'rejected', attempt: { at: Date.now(), result: { status: 'rejected', code: '512', message: 'bad' } } },
+    ]);
+    expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('hook'))).toBe(0);
+    const log = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', b.message_id) });
+    expect(log?.json()).toMatchObject({ state: 'rejected', attempts: 1, history: [{ result: { status: 'rejected', code: '512' } }] });
+    // The query API agrees with the stream.
+    expect((await spool.deliveries({ integration: 'hook', state: 'failed' })).map((d) => d.messageId)).toEqual([b.message_id]);
+    const detail = await spool.event(a.message_id);
+    expect(detail?.deliveries).toMatchObject([{ integration: 'hook', state: 'delivered', attempts: 1 }]);
+  });
+
+  it('a retry stores its time with the job (survives a restart) and holds the user’s later jobs back', async () => {
+    const first = await sb.open();
+    const [a, b, c] = [track('u1'), track('u1'), track('u2')];
+    await first.append([a, b, c].map((event) => ({ event, integrations: ['hook'], source: 'web' })));
+    const now = Date.now();
+    const jobs = new Map((await first.claim('hook', { limit: 10, now, ...lease })).map((j) => [j.messageId, j]));
+    const retryAt = now + 60_000;
+    await first.complete([
+      { job: jobs.get(a.message_id)!, state: 'retry', attempt: failed(now), retryAt },
+      { job: jobs.get(b.message_id)!, state: 'release' },
+      { job: jobs.get(c.message_id)!, state: 'delivered', attempt: ok(now) },
+    ]);
+    // Oracle: the republished job carries attempts and retry time; the hold names the retrying job.
+    const stored = await sb.jsm.direct.getMessage(sb.names.streams.work, { last_by_subj: sb.names.work('hook') });
+    expect(stored?.json()).toMatchObject({ attempts: 1, retryAt, firstAttemptAt: now, event: { message_id: a.message_id } });
+    const hold = await sb.jsm.direct.getMessage(sb.names.streams.hold, { last_by_subj: sb.names.hold('hook', 'u1') });
+    expect(hold?.json()).toMatchObject({ messageId: a.message_id, retryAt });
+    expect(await first.nextDueAt('hook')).toBe(retryAt);
+    await first.close();
+
+    // "Restart": a new spool, when the retry is due. The retried job comes back first; u1's later job stays held.
+    const second = await sb.open({ hold_recheck_ms: 200 });
+    const due = await second.claim('hook', { limit: 10, now: retryAt + 1, ...lease });
+    expect(due.map((j) => [j.messageId, j.attempts, j.firstAttemptAt])).toEqual([[a.message_id, 1, now]]);
+    await second.complete([{ job: due[0]!, state: 'delivered', attempt: ok() }]);
+    expect(await countOn(sb.jsm, sb.names.streams.hold, sb.names.hold('hook', 'u1'))).toBe(0);
+    const after = await claimUntil(() => second.claim('hook', { limit: 10, now: Date.now(), ...lease }), 1);
+    expect(after.map((j) => j.messageId)).toEqual([b.message_id]);
+  });
+
+  it('dead letters go to their own stream and replay() puts them back on the work stream', async () => {
+    const spool = await sb.open();
+    const a = track('u1');
+    await spool.append([{ event: a, integrations: ['hook'], source: 'web' }]);
+    const [job] = await spool.claim('hook', { limit: 1, now: Date.now(), ...lease });
+    await spool.complete([{ job: job!, state: 'dead', attempt: failed() }]);
+    expect(await countOn(sb.jsm, sb.names.streams.dead, sb.names.dead('hook'))).toBe(1);
+    expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('hook'))).toBe(0);
+    expect((await spool.deliveries({ state: 'dead' })).map((d) => d.messageId)).toEqual([a.message_id]);
+
+    expect(await spool.replay({ integration: 'other' })).toBe(0);
+    expect(await spool.replay({ integration: 'hook' })).toBe(1);
+    expect(await countOn(sb.jsm, sb.names.streams.dead, sb.names.dead('hook'))).toBe(0);
+    expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('hook'))).toBe(1);
+    const again = await spool.claim('hook', { limit: 1, now: Date.now(), ...lease });
+    expect(again.map((j) => [j.messageId, j.attempts])).toEqual([[a.message_id, 0]]);
+    const detail = await spool.event(a.message_id);
+    expect(detail?.deliveries[0]).toMatchObject({ state: 'pending', attempts: 0, history: [{ result: { status: 'retry' } }] });
+  });
+
+  it('stats count what the work stream holds per integration', async () => {
+    const spool = await sb.open();
+    await spool.append([track('u1'), track('u2'), track('u3')].map((event) => ({ event, integrations: ['hook'], source: 'web' })));
+    await spool.claim('hook', { limit: 1, now: Date.now(), ...lease });
+    const [stats] = await spool.stats();
+    expect(stats).toMatchObject({ integration: 'hook', depth: 3, byState: { pending: 2, inflight: 1, retry: 0 } });
+  });
+});

@@ -4,11 +4,16 @@ import type { WebhookRecord } from './transform.js';
 import { version } from './version.js';
 
 /**
- * JSON bodies are pretty-printed with two-space indent, exactly as the
- * webhook doc shows its example, so what a receiver logs matches the docs.
+ * One event's JSON body is pretty-printed with two-space indent, exactly as
+ * the webhook doc shows its example. A batch is compact: its size is then at
+ * most the sum of the records' sizes, so `batch.max_bytes` is a hard bound.
  */
 export function serializeJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
+}
+
+export function serializeBatch(values: unknown[]): string {
+  return JSON.stringify(values);
 }
 
 /** Records → the one request that carries them. A batch is a JSON array of the per-event bodies, in order. */
@@ -16,7 +21,7 @@ export function buildWebhookRequest(batch: readonly Outgoing<WebhookRecord>[], s
   const first = batch[0]!;
   const batching = settings.batch !== undefined;
   const body = batching
-    ? serializeJson(batch.map((o) => o.record.body))
+    ? serializeBatch(batch.map((o) => o.record.body))
     : settings.content_type === 'application/json'
       ? serializeJson(first.record.body)
       : String(first.record.body);

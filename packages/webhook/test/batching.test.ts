@@ -39,9 +39,18 @@ describe('batching', () => {
     expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'retry', 'retry']);
   });
 
-  it('respects max_bytes', async () => {
+  it('respects max_bytes: no request body is larger', async () => {
     const big = Array.from({ length: 3 }, (_, i) => event({ type: 'track', event: 'Big', user_id: 'u1', properties: { pad: 'x'.repeat(700), i } }));
     await deliver({ url, batch: { max_items: 100, max_bytes: 1024 }, data: { pad: '{{ properties.pad }}' } }, big, receiver);
     expect(receiver.requests.map((r) => (JSON.parse(r.body) as unknown[]).length)).toEqual([1, 1, 1]);
+  });
+
+  it('max_bytes bounds the body even for events with many small keys', async () => {
+    const wide = Array.from({ length: 12 }, (_, i) => event({ type: 'track', event: 'Wide', user_id: 'u1', properties: Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`k${k}`, i])) }));
+    const { results } = await deliver({ url, batch: { max_items: 100, max_bytes: 4096 } }, wide, receiver);
+    expect(results.every((r) => r.status === 'delivered')).toBe(true);
+    expect(receiver.requests.length).toBeGreaterThan(1);
+    for (const r of receiver.requests) expect(r.rawBody.length).toBeLessThanOrEqual(4096);
+    expect(receiver.requests.flatMap((r) => r.json<{ properties: { k0: number } }[]>().map((e) => e.properties.k0))).toEqual(wide.map((_, i) => i));
   });
 });

@@ -1,0 +1,84 @@
+import { createRetryPolicy, type Integration } from '@signal/core';
+import { IntegrationLane } from './lane.js';
+import type { AttemptEvent, DeliveryEngine, DeliveryEngineOptions } from './types.js';
+
+/** The runner caps linger at 1 s: a partial batch never waits longer for company. */
+const maxLingerMs = 1_000;
+const defaultLingerMs = 200;
+
+/**
+ * Vector-style shared delivery machinery: one lane per integration does claiming,
+ * batching, concurrency, retries and the delivery log; plugins only build
+ * requests and read responses (through core's Integration).
+ */
+export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEngine {
+  const now = options.now ?? Date.now;
+  const listeners: ((e: AttemptEvent) => void)[] = [];
+  const emit = (event: AttemptEvent): void => {
+    for (const fn of listeners) {
+      try {
+        fn(event);
+      } catch (error) {
+        options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'an attempt listener threw; ignored');
+      }
+    }
+  };
+
+  const concurrencyOf = (integration: Integration): number => {
+    const cap = Math.max(1, integration.limits.maxConcurrency);
+    const wanted = options.concurrency?.[integration.id];
+    if (wanted === undefined) return cap;
+    if (wanted > cap) {
+      options.logger.warn({ integration: integration.id, wanted, cap }, `concurrency for ${integration.id} is capped at the plugin's maxConcurrency (${cap})`);
+    }
+    return Math.max(1, Math.min(cap, Math.floor(wanted)));
+  };
+
+  const lanes = new Map<string, IntegrationLane>();
+  for (const integration of options.integrations) {
+    lanes.set(
+      integration.id,
+      new IntegrationLane({
+        integration,
+        spool: options.spool,
+        http: options.http,
+        policy: createRetryPolicy({ ...options.retry, ...options.retryByIntegration?.[integration.id] }, options.random),
+        concurrency: concurrencyOf(integration),
+        lingerMs: Math.max(0, Math.min(maxLingerMs, options.lingerMs ?? integration.limits.lingerMs ?? defaultLingerMs)),
+        pollIntervalMs: options.pollIntervalMs ?? 1_000,
+        leaseMs: options.leaseMs ?? 60_000,
+        authPauseMs: options.authPauseMs ?? 300_000,
+        logger: options.logger,
+        now,
+        emit,
+      }),
+    );
+  }
+
+  return {
+    start() {
+      for (const lane of lanes.values()) lane.start();
+    },
+    async stop() {
+      await Promise.all([...lanes.values()].map((lane) => lane.stop()));
+    },
+    on(_event, fn) {
+      listeners.push(fn);
+    },
+    paused() {
+      const out: Record<string, string> = {};
+      for (const [id, lane] of lanes) {
+        const message = lane.pausedMessage();
+        if (message !== undefined) out[id] = message;
+      }
+      return out;
+    },
+    resume(integration) {
+      lanes.get(integration)?.resume();
+    },
+    wake(integration) {
+      if (integration === undefined) for (const lane of lanes.values()) lane.wake();
+      else lanes.get(integration)?.wake();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createDeliveryEngine } from './engine.js';
+export type { AttemptEvent, DeliveryEngine, DeliveryEngineOptions } from './types.js';

@@ -1,0 +1,291 @@
+import type { DeliveryResult, Exchange, HttpClient, Integration, Logger, Outgoing, RetryPolicy } from '@signal/core';
+import type { Job, JobUpdate, Spool } from '../spool/types.js';
+import { jobUpdateFor } from './job-outcome.js';
+import { RequestSlots } from './request-slots.js';
+import type { AttemptEvent } from './types.js';
+import { createWaker } from './waker.js';
+
+export interface LaneOptions {
+  integration: Integration;
+  spool: Spool;
+  http: HttpClient;
+  policy: RetryPolicy;
+  concurrency: number;
+  lingerMs: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  authPauseMs: number;
+  logger: Logger;
+  now: () => number;
+  emit: (event: AttemptEvent) => void;
+}
+
+/** Most jobs one claim leases: enough to fill every free request slot, bounded so a claim stays a short transaction. */
+const maxPage = 10_000;
+
+/**
+ * One integration's delivery loop: claim due jobs, prepare, batch (with linger),
+ * send under the concurrency limit, record per-record outcomes. Events are never
+ * lost: on any failure a job is retried, given back, or left leased to come back.
+ */
+export class IntegrationLane {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly waker = createWaker();
+  private readonly slots: RequestSlots;
+  private readonly requests = new Set<Promise<void>>();
+  private pause: { message: string; until: number } | undefined;
+  private readonly id: string;
+
+  constructor(private readonly o: LaneOptions) {
+    this.id = o.integration.id;
+    this.slots = new RequestSlots(o.concurrency);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.waker.wake();
+    await this.loop;
+    while (this.requests.size > 0) await Promise.allSettled([...this.requests]);
+  }
+
+  wake(): void {
+    this.waker.wake();
+  }
+
+  pausedMessage(): string | undefined {
+    return this.pause?.message;
+  }
+
+  resume(): void {
+    if (this.pause === undefined) return;
+    this.pause = undefined;
+    this.o.logger.info({ integration: this.id }, `integration ${this.id} resumed`);
+    this.waker.wake();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (this.pause !== undefined) {
+          const wait = this.pause.until - this.o.now();
+          if (wait > 0) {
+            await this.waker.sleep(Math.min(wait, this.o.pollIntervalMs));
+            continue;
+          }
+          if (!(await this.cycle(true))) await this.idle();
+          continue;
+        }
+        if (this.slots.free === 0) {
+          await this.slots.changed();
+          continue;
+        }
+        if (!(await this.cycle(false))) await this.idle();
+      } catch (error) {
+        this.o.logger.error({ integration: this.id, err: describe(error) }, `delivery loop of ${this.id} failed; retrying after the poll interval`);
+        await this.waker.sleep(this.o.pollIntervalMs);
+      }
+    }
+  }
+
+  private async idle(): Promise<void> {
+    const next = await this.o.spool.nextDueAt(this.id);
+    const now = this.o.now();
+    // Due but not claimable means blocked behind a request in flight: its completion wakes us.
+    const wait = next === undefined || next <= now ? this.o.pollIntervalMs : Math.min(next - now, this.o.pollIntervalMs);
+    await this.waker.sleep(wait);
+  }
+
+  private claim(limit: number): Promise<Job[]> {
+    return this.o.spool.claim(this.id, { limit, now: this.o.now(), leaseMs: this.o.leaseMs });
+  }
+
+  /** One claim → prepare → batch → dispatch round. Returns false when nothing was due. */
+  private async cycle(probe: boolean): Promise<boolean> {
+    const batchItems = Math.max(1, this.o.integration.limits.maxBatchItems);
+    const limit = probe ? batchItems : Math.min(maxPage, batchItems * Math.max(1, this.slots.free));
+    const jobs = await this.claim(limit);
+    if (jobs.length === 0) return false;
+    if (!probe && this.o.lingerMs > 0 && jobs.length < batchItems) await this.linger(jobs, batchItems);
+
+    const { outgoing, finished } = this.prepare(jobs);
+    await this.record(finished.map((f) => f.update), finished);
+
+    const chunks = this.o.integration.chunk(outgoing);
+    /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
+    const heldUsers = new Map<string, number>();
+    for (const [i, chunk] of chunks.entries()) {
+      if (this.pause !== undefined && !probe) {
+        await this.release(chunk.map((o) => jobs[o.index]!));
+        continue;
+      }
+      if (probe && i > 0) {
+        await this.release(chunk.map((o) => jobs[o.index]!));
+        continue;
+      }
+      const users = new Set(chunk.map((o) => o.userKey));
+      await this.slots.acquire(users);
+      const held = chunk.filter((o) => heldUsers.has(o.userKey));
+      const send = chunk.filter((o) => !heldUsers.has(o.userKey));
+      if (held.length > 0) await this.releaseHeld(held, jobs, heldUsers);
+      if (send.length === 0) {
+        this.slots.release(users);
+        continue;
+      }
+      const request = this.send(send, jobs, heldUsers).finally(() => {
+        this.slots.release(users);
+        this.requests.delete(request);
+        this.waker.wake();
+      });
+      this.requests.add(request);
+      if (probe) await request;
+    }
+    if (probe && this.pause !== undefined && this.pause.until <= this.o.now()) {
+      // The probe did not hit an auth failure (else pause() moved `until` on): deliver again.
+      this.resume();
+    }
+    return true;
+  }
+
+  /** A partial batch waits (at most lingerMs) for more events to fill it. */
+  private async linger(jobs: Job[], batchItems: number): Promise<void> {
+    const deadline = performance.now() + this.o.lingerMs;
+    while (this.running && jobs.length < batchItems) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await this.waker.sleep(left);
+      jobs.push(...(await this.claim(batchItems - jobs.length)));
+    }
+  }
+
+  private prepare(jobs: Job[]): { outgoing: Outgoing[]; finished: { job: Job; update: JobUpdate; result: DeliveryResult }[] } {
+    const outgoing: Outgoing[] = [];
+    const finished: { job: Job; update: JobUpdate; result: DeliveryResult }[] = [];
+    const at = this.o.now();
+    jobs.forEach((job, index) => {
+      let result: DeliveryResult;
+      try {
+        const prepared = this.o.integration.prepare(job.event, index);
+        if (prepared.outcome === 'send') {
+          outgoing.push(prepared.outgoing);
+          return;
+        }
+        result = prepared.result;
+      } catch (error) {
+        // A mapping bug must not lose the event: retry it (dead-lettered, replayable, if it persists).
+        this.o.logger.error({ integration: this.id, messageId: job.messageId, err: describe(error) }, `preparing an event for ${this.id} failed`);
+        result = { status: 'retry', reason: `preparing the event failed: ${this.o.integration.redact(describe(error))}` };
+      }
+      if (result.status === 'auth') {
+        this.pauseFor(result.message);
+        finished.push({ job, update: { job, state: 'release' }, result });
+        return;
+      }
+      finished.push({ job, update: jobUpdateFor(job, result, { at, policy: this.o.policy }), result });
+    });
+    return { outgoing, finished };
+  }
+
+  private async send(batch: Outgoing[], jobs: Job[], heldUsers: Map<string, number>): Promise<void> {
+    let results: DeliveryResult[];
+    let exchange: Exchange | undefined;
+    const started = performance.now();
+    try {
+      const outcome = await this.o.integration.send(batch, this.o.http, this.o.logger);
+      results = outcome.results;
+      exchange = outcome.exchange;
+    } catch (error) {
+      // ContractError (wrong result count) or a plugin bug: retry, so the events are never lost.
+      this.o.logger.error({ integration: this.id, records: batch.length, err: describe(error) }, `sending a batch to ${this.id} failed unexpectedly; the events will be retried`);
+      const reason = this.o.integration.redact(describe(error));
+      results = batch.map(() => ({ status: 'retry', reason }));
+    }
+    const durationMs = exchange?.durationMs ?? performance.now() - started;
+    const at = this.o.now();
+    const finished = batch.map((o, j) => {
+      const job = jobs[o.index]!;
+      const result = results[j]!;
+      if (result.status === 'auth') {
+        this.pauseFor(result.message);
+        return { job, result, update: { job, state: 'release' } as JobUpdate };
+      }
+      const update = jobUpdateFor(job, result, { at, policy: this.o.policy, payload: o.record, ...(exchange === undefined ? {} : { exchange }) });
+      if (update.state === 'retry') heldUsers.set(o.userKey, Math.max(heldUsers.get(o.userKey) ?? 0, update.retryAt));
+      return { job, result, update };
+    });
+    await this.record(
+      finished.map((f) => f.update),
+      finished,
+      exchange,
+      durationMs,
+    );
+  }
+
+  /** Writes one batch's outcomes in one transaction, then tells listeners. A failed write leaves the jobs leased: they come back. */
+  private async record(updates: JobUpdate[], finished: { job: Job; result: DeliveryResult; update: JobUpdate }[], exchange?: Exchange, durationMs?: number): Promise<void> {
+    if (updates.length === 0) return;
+    try {
+      await this.o.spool.complete(updates);
+    } catch (error) {
+      this.o.logger.error({ integration: this.id, jobs: updates.length, err: describe(error) }, `recording delivery results for ${this.id} failed; the jobs come back when their lease expires`);
+      return;
+    }
+    for (const { job, result, update } of finished) {
+      const counted = update.state !== 'release';
+      this.o.emit({
+        integration: this.id,
+        messageId: job.messageId,
+        state: update.state === 'release' ? 'paused' : update.state,
+        result,
+        attempts: job.attempts + (counted ? 1 : 0),
+        ...(exchange === undefined || !counted ? {} : { exchange }),
+        ...(durationMs === undefined ? {} : { durationMs }),
+      });
+    }
+  }
+
+  private async release(jobs: Job[], retryAt?: (job: Job) => number | undefined): Promise<void> {
+    if (jobs.length === 0) return;
+    try {
+      await this.o.spool.complete(
+        jobs.map((job) => {
+          const at = retryAt?.(job);
+          return at === undefined ? { job, state: 'release' } : { job, state: 'release', retryAt: at };
+        }),
+      );
+    } catch (error) {
+      this.o.logger.error({ integration: this.id, jobs: jobs.length, err: describe(error) }, `giving jobs back failed; they come back when their lease expires`);
+    }
+  }
+
+  private releaseHeld(held: Outgoing[], jobs: Job[], heldUsers: Map<string, number>): Promise<void> {
+    return this.release(
+      held.map((o) => jobs[o.index]!),
+      (job) => heldUsers.get(job.userKey),
+    );
+  }
+
+  private pauseFor(message: string): void {
+    const now = this.o.now();
+    // Log once per pause, and once per failed probe: not once per record of a batch.
+    const announce = this.pause === undefined || this.pause.until <= now;
+    this.pause = { message, until: now + this.o.authPauseMs };
+    if (announce) {
+      this.o.logger.error(
+        { integration: this.id, message },
+        `integration ${this.id} is paused: the vendor refused its credentials (${message}). Fix the settings and resume it; otherwise one probe batch is sent in ${Math.round(this.o.authPauseMs / 1000)} s`,
+      );
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

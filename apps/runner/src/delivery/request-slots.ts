@@ -1,0 +1,44 @@
+/**
+ * Admission for one integration's requests: at most `limit` in flight, and
+ * never two in flight that carry the same user (Leanplum locks a device per
+ * call and answers 429 to the second; per-user order needs it too).
+ */
+export class RequestSlots {
+  private inFlight = 0;
+  private readonly busyUsers = new Map<string, number>();
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  get free(): number {
+    return Math.max(0, this.limit - this.inFlight);
+  }
+
+  get active(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves when a slot is free and none of `users` is in flight; takes them. */
+  async acquire(users: ReadonlySet<string>): Promise<void> {
+    while (this.inFlight >= this.limit || [...users].some((u) => this.busyUsers.has(u))) await this.changed();
+    this.inFlight++;
+    for (const u of users) this.busyUsers.set(u, (this.busyUsers.get(u) ?? 0) + 1);
+  }
+
+  release(users: ReadonlySet<string>): void {
+    this.inFlight--;
+    for (const u of users) {
+      const n = (this.busyUsers.get(u) ?? 1) - 1;
+      if (n <= 0) this.busyUsers.delete(u);
+      else this.busyUsers.set(u, n);
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves at the next release. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}

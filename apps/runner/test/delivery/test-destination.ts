@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { PayloadValidationError, defineDestination, delivered, rejected, type DeliveryResult } from '@signal/core';
+
+/**
+ * A small destination for engine tests: batches of `batch` records to
+ * POST http://vendor.test/batch, Bearer auth, and a body
+ * `{ results: [{ ok } | { ok: false, error }] }` read per record.
+ */
+export interface TestRecord {
+  id: string;
+  user: string;
+  name: string;
+  props: Record<string, unknown>;
+}
+
+export const testDestination = defineDestination({
+  id: 'testvendor',
+  name: 'Test Vendor',
+  version: '0.0.0',
+  settings: z.object({
+    api_key: z.string().min(4),
+    batch: z.number().int().positive().default(3),
+    concurrency: z.number().int().positive().default(2),
+    /** Answer with a wrong result count (a plugin bug) when the vendor body says so. */
+    buggy: z.boolean().default(false),
+  }),
+  secrets: ['api_key'],
+  presets: { default: { unmapped: 'passthrough', events: { 'Ignored Event': 'drop' } } },
+  defaultPreset: 'default',
+  limits: (s) => ({ maxBatchItems: s.batch, maxConcurrency: s.concurrency }),
+  capabilities: { batching: true, identify: true },
+  transform(mapped): TestRecord {
+    if (mapped.properties['invalid'] === true) throw new PayloadValidationError('property "invalid" is not allowed', 'invalid_property');
+    return { id: mapped.event.message_id, user: mapped.event.user_id ?? mapped.event.anonymous_id ?? '', name: mapped.name, props: mapped.properties };
+  },
+  buildRequest(batch, ctx) {
+    return {
+      method: 'POST',
+      url: 'http://vendor.test/batch',
+      headers: { authorization: `Bearer ${ctx.settings.api_key}`, 'content-type': 'application/json', 'x-key-echo': ctx.settings.api_key },
+      body: JSON.stringify({ records: batch.map((o) => o.record) }),
+    };
+  },
+  parseResponse(response, batch, ctx): DeliveryResult[] {
+    const body = response.body === '' ? {} : (JSON.parse(response.body) as { results?: { ok: boolean; error?: string }[] });
+    if (ctx.settings.buggy) return [];
+    return batch.map((_, i) => {
+      const r = body.results?.[i];
+      return r === undefined || r.ok ? delivered() : rejected('vendor_rejected', r.error ?? 'rejected');
+    });
+  },
+});

@@ -51,6 +51,8 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
     if (entry.retry !== undefined) retryByIntegration[entry.id] = entry.retry;
     if (entry.concurrency !== undefined) concurrency[entry.id] = entry.concurrency;
   }
+  // A claim must outlive the slowest request; with a configured timeout, a crashed runner's jobs come back sooner.
+  const leaseMs = timeoutMs === undefined ? undefined : Math.max(1_000, timeoutMs * 2);
   const engine = createDeliveryEngine({
     spool,
     integrations: loaded.integrations.map((i) => i.integration),
@@ -58,6 +60,7 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
     retryByIntegration,
     concurrency,
     logger,
+    ...(leaseMs === undefined ? {} : { leaseMs }),
     ...options.engine,
   });
   const metrics = createMetrics(spool, () => engine.paused());

@@ -10,7 +10,7 @@ const id = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, "-", "_" or "." (e.g. web, leanplum-eu)');
 
 const serverSchema = z.strictObject({
-  port: z.number({ error: 'must be a port number, e.g. 8080' }).int().min(0).max(65535).default(8080),
+  port: z.coerce.number({ error: 'must be a port number, e.g. 8080' }).int().min(0).max(65535).default(8080),
   host: z.string().default('0.0.0.0'),
   /** If set, /api/* requires `Authorization: Bearer <admin_token>`. */
   admin_token: z.string().min(8, 'must be at least 8 characters').optional(),

@@ -17,9 +17,23 @@ export interface YamlSource {
   lineOf(path: readonly PropertyKey[]): number | undefined;
 }
 
+/**
+ * `${NAME}` is not valid YAML inside flow collections (`{ key: ${NAME} }`, as
+ * DESIGN.md's examples write it), so references become plain-scalar-safe
+ * tokens before parsing and are resolved in the parsed values. Same length in
+ * lines, so line numbers stay true.
+ */
+const envToken = (name: string) => `SIGNAL_ENV__${name}__END`;
+const literalToken = (name: string) => `SIGNAL_LITERAL_ENV__${name}__END`;
+const tokenPattern = /SIGNAL_(LITERAL_)?ENV__([A-Za-z_][A-Za-z0-9_]*?)__END/g;
+
+export function protectEnvReferences(text: string): string {
+  return text.replace(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_whole, escape: string, name: string) => (escape === '$' ? literalToken(name) : envToken(name)));
+}
+
 export function parseYaml(text: string): { source?: YamlSource; issues: ConfigIssue[] } {
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc: Document = parseDocument(protectEnvReferences(text), { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     return {
       issues: doc.errors.map((e) => ({
@@ -41,7 +55,7 @@ export function parseYaml(text: string): { source?: YamlSource; issues: ConfigIs
 }
 
 /**
- * Replaces `${NAME}` in string values with environment variables (write `$${`
+ * Replaces `${NAME}` (tokenised by parseYaml) in string values with environment variables (write `$${`
  * for a literal `${`). Works on parsed values, not raw text, so a secret with
  * YAML-special characters cannot change the document's structure. A missing
  * variable is reported by name and place, never by value.
@@ -54,8 +68,8 @@ export function substituteEnv(
   const issues: ConfigIssue[] = [];
   const walk = (v: unknown, path: PropertyKey[]): unknown => {
     if (typeof v === 'string') {
-      const replaced = v.replace(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escape: string, name: string) => {
-        if (escape === '$') return whole.slice(1);
+      const replaced = v.replace(tokenPattern, (_whole, literal: string | undefined, name: string) => {
+        if (literal !== undefined) return `\${${name}}`;
         const found = env[name];
         if (found === undefined || found === '') {
           issues.push({

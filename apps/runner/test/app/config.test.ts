@@ -45,6 +45,31 @@ describe('config loading', () => {
     expect(loaded.sqlitePath).toBe(`${project.dir}/data/signal.db`);
   });
 
+  it('accepts the DESIGN.md example as written (${VAR} inside flow mappings, built-in plugin by package name)', async () => {
+    project = makeProject({ plugin: false });
+    const file = project.write(
+      'signal.config.yaml',
+      `server: { port: \${PORT} }
+storage: { driver: sqlite, path: ./data/signal.db }
+http: { host_overrides: { "api.leanplum.com": "http://127.0.0.1:4010" } }
+sources: [ { id: web, write_key: \${SIGNAL_WRITE_KEY} } ]
+integrations:
+  - id: leanplum
+    plugin: "@signal/leanplum"
+    preset: retail
+    consent: [marketing]
+    settings: { app_id: app_1, client_key: \${LEANPLUM_CLIENT_KEY} }
+    mapping: { events: { "Order Completed": Purchase } }
+pipelines: [ { id: main, sources: [web], integrations: [leanplum] } ]
+`,
+    );
+    const loaded = await loadConfigFile(file, { env: { PORT: '9090', SIGNAL_WRITE_KEY: 'k-123456789', LEANPLUM_CLIENT_KEY: 'prod_abcdef' } });
+    expect(loaded.config.server.port).toBe(9090);
+    expect(loaded.config.sources[0]!.write_key).toBe('k-123456789');
+    expect(loaded.integrations[0]!.integration.settings).toMatchObject({ client_key: 'prod_abcdef' });
+    expect(loaded.integrations[0]!.integration.consent).toEqual(['marketing']);
+  });
+
   it('names the missing env var, file, path and line, and never prints other values', async () => {
     project = makeProject();
     const file = project.write('signal.config.yaml', base(acme));

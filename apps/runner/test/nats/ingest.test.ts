@@ -62,7 +62,7 @@ describe.skipIf(natsMissing)('JetStream spool: ingest', () => {
       { event: later, integrations: ['clevertap'], source: 'web' },
       { event: other, integrations: ['clevertap'], source: 'web' },
     ]);
-    const memory = await sb.jsm.direct.getMessage(sb.names.streams.traits, { last_by_subj: sb.names.traits('u1') });
+    const memory = await sb.jsm.direct.getMessage(sb.names.streams.traits, { last_by_subj: sb.names.traits('u:u1') });
     expect(memory?.json()).toEqual({ email: 'a@example.com', plan: 'pro' });
     const jobs = await spool.claim('clevertap', { limit: 10, now: Date.now(), leaseMs: 30_000 });
     const byId = new Map(jobs.map((j) => [j.messageId, j.event]));

@@ -18,7 +18,7 @@ export function untoken(tok: string): string {
 
 export interface Names {
   prefix: string;
-  streams: { events: string; work: string; dead: string; log: string; hold: string; traits: string };
+  streams: { events: string; work: string; dead: string; log: string; hold: string; traits: string; tally: string };
   event(messageId: string): string;
   work(integration: string): string;
   dead(integration: string): string;
@@ -28,7 +28,10 @@ export interface Names {
   logFilter(integration?: string): string;
   hold(integration: string, userKey: string): string;
   holdFilter(integration: string): string;
-  traits(userKey: string): string;
+  traits(key: string): string;
+  /** One small message per job in its current state: counting per state is a stream-info call. */
+  tally(integration: string, state: string): string;
+  tallyFilter(): string;
   /** Durable consumer name of an integration's work. */
   consumer(integration: string): string;
   /** Job id: stable across redeliveries and retries of one (integration, event). */
@@ -42,7 +45,7 @@ export function streamNames(prefix: string): Names {
   const s = (kind: string) => `${prefix}_${kind.toUpperCase()}`;
   return {
     prefix,
-    streams: { events: s('events'), work: s('work'), dead: s('dead'), log: s('log'), hold: s('hold'), traits: s('traits') },
+    streams: { events: s('events'), work: s('work'), dead: s('dead'), log: s('log'), hold: s('hold'), traits: s('traits'), tally: s('tally') },
     event: (messageId) => `${prefix}.event.${token(messageId)}`,
     work: (integration) => `${prefix}.work.${token(integration)}`,
     dead: (integration) => `${prefix}.dead.${token(integration)}`,
@@ -51,10 +54,18 @@ export function streamNames(prefix: string): Names {
     logFilter: (integration) => (integration === undefined ? `${prefix}.log.>` : `${prefix}.log.${token(integration)}.>`),
     hold: (integration, userKey) => `${prefix}.hold.${token(integration)}.${token(userKey)}`,
     holdFilter: (integration) => `${prefix}.hold.${token(integration)}.>`,
-    traits: (userKey) => `${prefix}.traits.${token(userKey)}`,
+    traits: (key) => `${prefix}.traits.${token(key)}`,
+    tally: (integration, state) => `${prefix}.tally.${token(integration)}.${state}`,
+    tallyFilter: () => `${prefix}.tally.>`,
     consumer: (integration) => `work-${token(integration)}`,
     jobId: (integration, messageId) => `${token(integration)}.${token(messageId)}`,
   };
+}
+
+/** The integration and state of a tally subject (`<prefix>.tally.<token>.<state>`). */
+export function parseTallySubject(subject: string): { integration: string; state: string } | undefined {
+  const parts = subject.split('.');
+  return parts.length === 4 && parts[1] === 'tally' ? { integration: untoken(parts[2]!), state: parts[3]! } : undefined;
 }
 
 /** The integration id a work subject belongs to (`<prefix>.work.<token>`). */

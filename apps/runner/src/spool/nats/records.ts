@@ -31,11 +31,18 @@ export interface DeadRecord extends WorkRecord {
 /** HOLD stream, subject per (integration, user): later jobs of the user wait while this job retries. */
 export interface HoldRecord {
   messageId: string;
+  userKey: string;
   retryAt: number;
 }
 
-/** LOG stream, subject per (integration, message_id). */
-export type LogRecord = DeliveryDetail;
+/** LOG stream, subject per (integration, message_id): the delivery log entry, plus the sequence of its tally message. */
+export type StoredEntry = DeliveryDetail & { tallySeq?: number };
+
+/** The entry as the delivery log shows it. */
+export function publicDetail(entry: StoredEntry): DeliveryDetail {
+  const { tallySeq: _t, ...detail } = entry;
+  return detail;
+}
 
 /** Bodies beyond this are cut in the log: a NATS message is at most 1 MB by default, and one batch's exchange is copied to each of its events. */
 const maxLoggedBody = 16 * 1024;

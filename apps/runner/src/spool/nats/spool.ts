@@ -6,7 +6,6 @@ import {
   type AppendItem,
   type AppendResult,
   type ClaimOptions,
-  type DeliveryDetail,
   type DeliveryEntry,
   type DeliveryQuery,
   type EventDetail,
@@ -18,9 +17,9 @@ import {
 } from '../types.js';
 import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
 import { LastValueStore, scanStream } from './last-value.js';
-import { integrationOfWorkSubject, type Names } from './names.js';
+import { parseTallySubject, type Names } from './names.js';
 import { pullNow, type LeasedMessage } from './pull.js';
-import { decode, encode, fitAttempt, maxLoggedAttempts, type DeadRecord, type EventRecord, type HoldRecord, type LogRecord, type WorkRecord } from './records.js';
+import { decode, encode, fitAttempt, maxLoggedAttempts, publicDetail, type DeadRecord, type EventRecord, type HoldRecord, type StoredEntry, type WorkRecord } from './records.js';
 import { TraitsMemory } from './traits.js';
 
 export interface NatsSpoolTuning {
@@ -76,42 +75,50 @@ export class NatsSpool implements Spool {
 
   async append(items: AppendItem[]): Promise<AppendResult> {
     const outcomes: ('stored' | 'duplicate')[] = new Array(items.length);
-    // Items of one user go in order (traits from an identify reach the user's next event); users in parallel.
-    const byUser = new Map<string, number[]>();
+    const seen = new Set<string>();
+    const firsts: number[] = [];
     items.forEach((item, i) => {
-      const key = userKeyOf(item.event);
-      byUser.set(key, [...(byUser.get(key) ?? []), i]);
+      if (seen.has(item.event.message_id)) outcomes[i] = 'duplicate';
+      else {
+        seen.add(item.event.message_id);
+        firsts.push(i);
+      }
     });
-    await Promise.all(
-      [...byUser.values()].map(async (indexes) => {
-        for (const i of indexes) outcomes[i] = await this.appendOne(items[i]!);
-      }),
-    );
+    const prepared = await this.traits.prepare(firsts.map((i) => items[i]!.event));
+    const now = Date.now();
+    const records = firsts.map((i, k): EventRecord => ({ event: prepared[k]!.event, source: items[i]!.source, integrations: items[i]!.integrations, storedAt: now }));
+    // Publishes are issued in input order on one connection, so stream order is arrival order (claims are oldest first).
+    const duplicates = await Promise.all(records.map((r) => this.storeEvent(r)));
+    const jobs: Promise<void>[] = [];
+    records.forEach((record, k) => {
+      for (const integration of record.integrations) jobs.push(this.createJob(integration, record, now, duplicates[k]!));
+    });
+    await Promise.all(jobs);
+    for (let k = 0; k < records.length; k++) {
+      const memory = prepared[k]!.remember;
+      if (!duplicates[k] && memory !== undefined) await this.traits.remember(memory);
+      outcomes[firsts[k]!] = duplicates[k] ? 'duplicate' : 'stored';
+    }
     return { outcomes };
   }
 
-  private async appendOne(item: AppendItem): Promise<'stored' | 'duplicate'> {
-    const event = await this.traits.enrich(item.event);
-    const now = Date.now();
-    const record: EventRecord = { event, source: item.source, integrations: item.integrations, storedAt: now };
-    let duplicate: boolean;
+  /** Returns true if the message_id was already stored. */
+  private async storeEvent(record: EventRecord): Promise<boolean> {
+    const id = record.event.message_id;
     try {
       // Nats-Msg-Id dedupes inside the duplicate window; "no message on this subject yet" dedupes for ever after it.
-      const ack = await this.js.publish(this.names.event(event.message_id), encode(record), {
-        msgID: event.message_id,
-        expect: { lastSubjectSequence: 0 },
-      });
-      duplicate = ack.duplicate;
+      const ack = await this.js.publish(this.names.event(id), encode(record), { msgID: id, expect: { lastSubjectSequence: 0 } });
+      return ack.duplicate;
     } catch (error) {
-      if (apiErrorCode(error) !== wrongLastSequence) throw new NatsSpoolError(`event ${event.message_id} was not stored`, error);
-      duplicate = true;
+      if (apiErrorCode(error) === wrongLastSequence) return true;
+      throw new NatsSpoolError(`event ${id} was not stored`, error);
     }
-    if (!duplicate) await this.traits.remember(event);
-    // A duplicate may be the client retrying after we failed half-way: create any job whose log entry is missing.
-    await Promise.all(item.integrations.map((integration) => this.createJob(integration, record, now, duplicate)));
-    return duplicate ? 'duplicate' : 'stored';
   }
 
+  /**
+   * Stores one job. For a duplicate, only if its log entry is missing: the client may be
+   * retrying after we failed half-way (the log entry is written after the job, so it proves the job exists).
+   */
   private async createJob(integration: string, record: EventRecord, now: number, onlyIfMissing: boolean): Promise<void> {
     const messageId = record.event.message_id;
     const logSubject = this.names.log(integration, messageId);
@@ -119,14 +126,16 @@ export class NatsSpool implements Spool {
     const work: WorkRecord = { integration, source: record.source, event: record.event, createdAt: now, attempts: 0 };
     try {
       await this.js.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, messageId) });
+      const tally = await this.js.publish(this.names.tally(integration, 'pending'), '');
+      if (!(await this.log.put(logSubject, { ...this.newEntry(integration, record.event, now), tallySeq: tally.seq }, 0))) {
+        await this.jsm.streams.deleteMessage(this.names.streams.tally, tally.seq, false);
+      }
     } catch (error) {
       throw new NatsSpoolError(`job ${integration}/${messageId} was not stored`, error);
     }
-    // The log entry is written after the job, so "entry exists" implies "job was stored".
-    await this.log.put(logSubject, this.newEntry(integration, record.event, now), 0);
   }
 
-  private newEntry(integration: string, event: SignalEvent, now: number): LogRecord {
+  private newEntry(integration: string, event: SignalEvent, now: number): StoredEntry {
     return {
       id: this.names.jobId(integration, event.message_id),
       integration,
@@ -140,6 +149,26 @@ export class NatsSpool implements Spool {
       updatedAt: now,
       history: [],
     };
+  }
+
+  /**
+   * Moves a job's log entry to `state` (compare-and-set), keeping the per-state tally in step:
+   * the new tally message is written first and its sequence stored with the entry, the old one deleted after.
+   */
+  private async setState(integration: string, event: SignalEvent, createdAt: number, state: JobState, change: (entry: StoredEntry) => StoredEntry): Promise<void> {
+    const subject = this.names.log(integration, event.message_id);
+    for (let i = 0; i < 20; i++) {
+      const current = await this.log.get<StoredEntry>(subject);
+      const entry = current?.value ?? this.newEntry(integration, event, createdAt);
+      const moves = entry.state !== state || entry.tallySeq === undefined;
+      const tallySeq = moves ? (await this.js.publish(this.names.tally(integration, state), '')).seq : entry.tallySeq;
+      if (await this.log.put(subject, { ...change(entry), state, tallySeq }, current?.seq ?? 0)) {
+        if (moves && entry.tallySeq !== undefined) await this.jsm.streams.deleteMessage(this.names.streams.tally, entry.tallySeq, false).catch(() => false);
+        return;
+      }
+      if (moves && tallySeq !== undefined) await this.jsm.streams.deleteMessage(this.names.streams.tally, tallySeq, false).catch(() => false);
+    }
+    throw new NatsSpoolError(`gave up updating the log entry of ${integration}/${event.message_id} after 20 conflicting writes`);
   }
 
   // ---- delivery -----------------------------------------------------------
@@ -174,21 +203,28 @@ export class NatsSpool implements Spool {
     const durable = await this.ensureConsumer(integration, options.leaseMs);
     const leased = await pullNow(this.nc, this.names.streams.work, durable, options.limit);
     if (leased.length === 0) return [];
-    const heldUsers = await this.heldUsers(integration);
+    const retrying = await this.retryingUsers(integration);
+    // Users with a job this runner still holds from an earlier claim. Other runners' claims are not visible here (docs/scale-out.md).
+    const busy = new Set([...this.claimed.values()].filter((c) => c.work.integration === integration).map((c) => userKeyOf(c.work.event)));
+    const waiting = new Set<string>();
     const jobs: Job[] = [];
     const putBack: Promise<void>[] = [];
     for (const message of leased) {
       const work = decode<WorkRecord>(message.data);
       const messageId = work.event.message_id;
       const userKey = userKeyOf(work.event);
-      if (work.retryAt !== undefined && work.retryAt > options.now) {
-        putBack.push(message.nak(work.retryAt - options.now));
+      const hold = retrying.get(userKey);
+      if (hold !== undefined && hold.messageId !== messageId) {
+        // Behind the user's retrying job (which may sit later in the stream: a retry is republished).
+        putBack.push(message.nak(Math.max(hold.retryAt - options.now, this.tuning.holdRecheckMs)));
         continue;
       }
-      const hold = heldUsers.get(userKey);
-      if (hold !== undefined && hold.messageId !== messageId) {
-        // An earlier job of this user is retrying: this one waits (per-user order).
-        putBack.push(message.nak(Math.max(hold.retryAt - options.now, this.tuning.holdRecheckMs)));
+      let delay: number | undefined;
+      if (work.retryAt !== undefined && work.retryAt > options.now) delay = work.retryAt - options.now;
+      else if (busy.has(userKey) || waiting.has(userKey)) delay = 0; // due again as soon as the earlier job is done
+      if (delay !== undefined) {
+        waiting.add(userKey);
+        putBack.push(message.nak(delay));
         continue;
       }
       const job: Job = {
@@ -203,16 +239,22 @@ export class NatsSpool implements Spool {
       this.claimed.set(job.id, { message, work });
       jobs.push(job);
     }
-    await Promise.all(putBack);
+    await Promise.all([
+      ...putBack,
+      ...jobs.map((job) => {
+        const { work } = this.claimed.get(job.id)!;
+        return this.setState(integration, job.event, work.createdAt, 'inflight', ({ retryAt: _r, ...entry }) => ({ ...entry, updatedAt: options.now }));
+      }),
+    ]);
     return jobs;
   }
 
-  /** Users of an integration with a retrying job. One request when there are none (the usual case). */
-  private async heldUsers(integration: string): Promise<Map<string, HoldRecord>> {
+  /** Users of an integration with a job waiting to retry. One request when there are none (the usual case). */
+  private async retryingUsers(integration: string): Promise<Map<string, HoldRecord>> {
     const out = new Map<string, HoldRecord>();
     const first = await this.jsm.direct.getMessage(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 1 }).catch(() => null);
     if (first === null) return out;
-    for (const { value } of await this.holds.scan<HoldRecord & { userKey: string }>(this.names.holdFilter(integration))) out.set(value.userKey, value);
+    for (const { value } of await this.holds.scan<HoldRecord>(this.names.holdFilter(integration))) out.set(value.userKey, value);
     return out;
   }
 
@@ -229,8 +271,13 @@ export class NatsSpool implements Spool {
     const holdSubject = this.names.hold(job.integration, job.userKey);
     // Record first, ack last: a crash in between redelivers the job (at-least-once), never loses it.
     if (update.state === 'release') {
-      await message.nak(update.retryAt === undefined ? 0 : Math.max(0, update.retryAt - Date.now()));
+      const retryAt = update.retryAt;
+      await this.setState(job.integration, job.event, work.createdAt, retryAt === undefined ? 'pending' : 'retry', ({ retryAt: _r, ...entry }) => ({
+        ...entry,
+        ...(retryAt === undefined ? {} : { retryAt }),
+      }));
       this.claimed.delete(job.id);
+      await message.nak(retryAt === undefined ? 0 : Math.max(0, retryAt - Date.now()));
       return;
     }
     const attempt = fitAttempt(update.attempt);
@@ -240,7 +287,7 @@ export class NatsSpool implements Spool {
       const next: WorkRecord = { ...work, attempts, firstAttemptAt, retryAt: update.retryAt };
       // Msg id per attempt: a second runner repeating this step after a crash is deduped.
       await this.js.publish(this.names.work(job.integration), encode(next), { msgID: `${job.id}.a${attempts}` });
-      await this.holds.update<HoldRecord & { userKey: string }>(holdSubject, () => ({ messageId: job.messageId, retryAt: update.retryAt, userKey: job.userKey }));
+      await this.holds.update<HoldRecord>(holdSubject, () => ({ messageId: job.messageId, retryAt: update.retryAt, userKey: job.userKey }));
     } else {
       if (update.state === 'dead') {
         const dead: DeadRecord = { ...work, attempts, firstAttemptAt, deadAt: attempt.at };
@@ -249,21 +296,16 @@ export class NatsSpool implements Spool {
       const hold = await this.holds.get<HoldRecord>(holdSubject);
       if (hold?.value.messageId === job.messageId) await this.holds.delete(holdSubject);
     }
-    await this.log.update<LogRecord>(this.names.log(job.integration, job.messageId), (current) => {
-      const entry = current ?? this.newEntry(job.integration, job.event, work.createdAt);
-      const { retryAt: _old, ...rest } = entry;
-      return {
-        ...rest,
-        state: update.state,
-        attempts,
-        updatedAt: attempt.at,
-        ...(update.state === 'retry' ? { retryAt: update.retryAt } : {}),
-        lastResult: attempt.result,
-        history: [...entry.history, attempt].slice(-maxLoggedAttempts),
-      };
-    });
-    await message.ack();
+    await this.setState(job.integration, job.event, work.createdAt, update.state, ({ retryAt: _r, ...entry }) => ({
+      ...entry,
+      attempts,
+      updatedAt: attempt.at,
+      ...(update.state === 'retry' ? { retryAt: update.retryAt } : {}),
+      lastResult: attempt.result,
+      history: [...entry.history, attempt].slice(-maxLoggedAttempts),
+    }));
     this.claimed.delete(job.id);
+    await message.ack();
   }
 
   async replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number> {
@@ -273,6 +315,7 @@ export class NatsSpool implements Spool {
     const now = Date.now();
     let count = 0;
     if (state === 'dead') {
+      // Dead letters are the DEAD stream's messages: replay republishes them to the work stream and removes them.
       for (const { value, seq } of await scanStream<DeadRecord>(this.nc, this.jsm, this.names.streams.dead, this.names.deadFilter(filter.integration))) {
         if (wanted !== undefined && !wanted.has(value.event.message_id)) continue;
         await this.requeue(value.integration, value.event, value.source, now, `dead${seq}`);
@@ -281,7 +324,7 @@ export class NatsSpool implements Spool {
       }
       return count;
     }
-    for (const { value } of await this.log.scan<LogRecord>(this.names.logFilter(filter.integration))) {
+    for (const { value } of await this.log.scan<StoredEntry>(this.names.logFilter(filter.integration))) {
       if (value.state !== state || (wanted !== undefined && !wanted.has(value.messageId))) continue;
       const stored = await this.events.get<EventRecord>(this.names.event(value.messageId));
       if (stored === undefined) continue;
@@ -296,74 +339,57 @@ export class NatsSpool implements Spool {
     const jobId = this.names.jobId(integration, event.message_id);
     const work: WorkRecord = { integration, source, event, createdAt: now, attempts: 0 };
     await this.js.publish(this.names.work(integration), encode(work), { msgID: `${jobId}.replay.${dedupeTag}` });
-    await this.log.update<LogRecord>(this.names.log(integration, event.message_id), (current) => {
-      const entry = current ?? this.newEntry(integration, event, now);
-      const { retryAt: _old, ...rest } = entry;
-      return { ...rest, state: 'pending', attempts: 0, updatedAt: now };
-    });
+    await this.setState(integration, event, now, 'pending', ({ retryAt: _r, ...entry }) => ({ ...entry, attempts: 0, updatedAt: now }));
   }
 
   // ---- queries ------------------------------------------------------------
 
   async stats(): Promise<QueueStats[]> {
-    const work = await this.jsm.streams.info(this.names.streams.work, { subjects_filter: `${this.names.prefix}.work.>` });
-    const depths = new Map<string, number>();
-    for (const [subject, n] of Object.entries(work.state.subjects ?? {})) {
-      const integration = integrationOfWorkSubject(subject);
-      if (integration !== undefined) depths.set(integration, n);
-    }
-    const known = new Set(depths.keys());
-    for await (const c of this.jsm.consumers.list(this.names.streams.work)) {
-      const integration = c.config.filter_subject === undefined ? undefined : integrationOfWorkSubject(c.config.filter_subject);
-      if (integration !== undefined) known.add(integration);
+    const tally = await this.jsm.streams.info(this.names.streams.tally, { subjects_filter: this.names.tallyFilter() });
+    const counts = new Map<string, Partial<Record<JobState, number>>>();
+    for (const [subject, n] of Object.entries(tally.state.subjects ?? {})) {
+      const parsed = parseTallySubject(subject);
+      if (parsed === undefined || n === 0) continue;
+      counts.set(parsed.integration, { ...counts.get(parsed.integration), [parsed.state]: n });
     }
     const now = Date.now();
     return Promise.all(
-      [...known].sort().map(async (integration): Promise<QueueStats> => {
-        const depth = depths.get(integration) ?? 0;
-        if (depth === 0) return { integration, depth: 0, oldestAgeMs: 0, byState: {} };
-        const info = await this.jsm.consumers.info(this.names.streams.work, this.names.consumer(integration)).catch(() => undefined);
-        const leased = Math.min(depth, info?.num_ack_pending ?? 0);
-        const retrying = Math.min(leased, await this.countHolds(integration));
-        const oldest = await this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null);
-        const createdAt = oldest === null ? now : oldest.json<WorkRecord>().createdAt;
-        return {
-          integration,
-          depth,
-          oldestAgeMs: Math.max(0, now - createdAt),
-          byState: { pending: depth - leased, inflight: leased - retrying, retry: retrying },
-        };
-      }),
+      [...counts.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(async ([integration, byState]): Promise<QueueStats> => {
+          const depth = (byState.pending ?? 0) + (byState.inflight ?? 0) + (byState.retry ?? 0);
+          if (depth === 0) return { integration, depth, oldestAgeMs: 0, byState };
+          // The work stream holds only unfinished jobs, oldest first.
+          const oldest = await this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null);
+          const createdAt = oldest === null ? now : oldest.json<WorkRecord>().createdAt;
+          return { integration, depth, oldestAgeMs: Math.max(0, now - createdAt), byState };
+        }),
     );
   }
 
-  private async countHolds(integration: string): Promise<number> {
-    const info = await this.jsm.streams.info(this.names.streams.hold, { subjects_filter: this.names.holdFilter(integration) });
-    return Object.keys(info.state.subjects ?? {}).length;
-  }
-
   async deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]> {
-    const entries = (await this.log.scan<LogRecord>(this.names.logFilter(query.integration))).map((r) => r.value);
+    const entries = (await this.log.scan<StoredEntry>(this.names.logFilter(query.integration))).map((r) => r.value);
     const matches = (state: JobState) =>
       query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
     // Newest first by creation (stable while entries change state), id as tie-break.
-    const order = (a: LogRecord, b: LogRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    const order = (a: StoredEntry, b: StoredEntry) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
     let list = entries.filter((e) => matches(e.state)).sort(order);
     if (query.before !== undefined) {
       const cursor = entries.find((e) => e.id === query.before);
       if (cursor !== undefined) list = list.filter((e) => order(cursor, e) < 0);
     }
-    return list.slice(0, query.limit ?? 100).map(({ history: _h, ...entry }) => entry);
+    return list.slice(0, query.limit ?? 100).map((e) => {
+      const { history: _h, ...entry } = publicDetail(e);
+      return entry;
+    });
   }
 
   async event(messageId: string): Promise<EventDetail | undefined> {
     const stored = await this.events.get<EventRecord>(this.names.event(messageId));
     if (stored === undefined) return undefined;
     const { event, source, integrations } = stored.value;
-    const deliveries = (await Promise.all(integrations.map((i) => this.log.get<DeliveryDetail>(this.names.log(i, messageId))))).flatMap((d) =>
-      d === undefined ? [] : [d.value],
-    );
-    return { event, source, deliveries };
+    const found = await Promise.all(integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, messageId))));
+    return { event, source, deliveries: found.flatMap((d) => (d === undefined ? [] : [publicDetail(d.value)])) };
   }
 
   async nextDueAt(integration: string): Promise<number | undefined> {

@@ -12,7 +12,7 @@ export interface StreamSettings {
 
 const streamNotFound = 10059;
 
-/** The six streams of one Signal deployment; creating them is idempotent, so every runner does it on start. */
+/** The seven streams of one Signal deployment; creating them is idempotent, so every runner does it on start. */
 export function streamConfigs(names: Names, settings: StreamSettings): (Partial<StreamConfig> & { name: string })[] {
   // allow_direct everywhere: reads by subject (direct get) without going through the stream leader.
   const common = { storage: StorageType.File, num_replicas: settings.replicas, discard: DiscardPolicy.Old, allow_direct: true };
@@ -30,8 +30,10 @@ export function streamConfigs(names: Names, settings: StreamSettings): (Partial<
     { ...common, ...lastValue, name: names.streams.log, subjects: [`${p}.log.>`] },
     // Per (integration, user): the job whose retry holds that user's later jobs back.
     { ...common, ...lastValue, name: names.streams.hold, subjects: [`${p}.hold.>`] },
-    // Per user: merged identify traits.
+    // Per user key (user_id and anonymous_id): merged identify traits.
     { ...common, ...lastValue, name: names.streams.traits, subjects: [`${p}.traits.>`] },
+    // Per (integration, state): one empty message per job in that state, so stats() counts without scanning the log.
+    { ...common, name: names.streams.tally, subjects: [`${p}.tally.>`] },
   ];
 }
 

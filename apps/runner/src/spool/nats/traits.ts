@@ -1,33 +1,45 @@
-import { userKeyOf, type SignalEvent } from '@signal/core';
+import type { SignalEvent } from '@signal/core';
+import { applyTraitsMemory, mergeRemembered, traitKeys, type Traits } from '../traits.js';
 import type { LastValueStore } from './last-value.js';
 import type { Names } from './names.js';
 
-type Traits = Record<string, unknown>;
-
-function isObject(v: unknown): v is Traits {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Per-user identify traits (merged), copied into later events' `context.traits` so pure transforms can read them. */
+/**
+ * Identify-traits memory on a last-value stream, with the rules shared by every
+ * driver (../traits.ts): remembered under user_id and anonymous_id, copied into
+ * later events' `context.traits`, the event's own values winning.
+ */
 export class TraitsMemory {
   constructor(
     private readonly store: LastValueStore,
     private readonly names: Names,
   ) {}
 
-  /** The event as it will be stored: remembered traits under its own `context.traits` (its own values win). */
-  async enrich(event: SignalEvent): Promise<SignalEvent> {
-    const key = userKeyOf(event);
-    const remembered = (await this.store.get<Traits>(this.names.traits(key)))?.value ?? {};
-    const own = event.type === 'identify' ? event.traits : {};
-    const merged = { ...remembered, ...own, ...(isObject(event.context['traits']) ? event.context['traits'] : {}) };
-    if (Object.keys(merged).length === 0) return event;
-    return { ...event, context: { ...event.context, traits: merged } };
+  /**
+   * The events of one append, in order, as they will be stored. Reads each key once,
+   * then walks the events so an identify reaches the same user's later events in the call.
+   */
+  async prepare(events: readonly SignalEvent[]): Promise<{ event: SignalEvent; remember?: { keys: string[]; traits: Traits } }[]> {
+    const keys = [...new Set(events.flatMap((e) => traitKeys(e)))];
+    const known = new Map<string, Traits>();
+    await Promise.all(
+      keys.map(async (key) => {
+        const found = await this.store.get<Traits>(this.names.traits(key));
+        if (found !== undefined) known.set(key, found.value);
+      }),
+    );
+    return events.map((event) => {
+      const eventKeys = traitKeys(event);
+      const applied = applyTraitsMemory(event, mergeRemembered(eventKeys.map((k) => known.get(k))));
+      if (applied.remember === undefined) return { event: applied.event };
+      for (const key of eventKeys) known.set(key, { ...known.get(key), ...applied.remember });
+      return { event: applied.event, remember: { keys: eventKeys, traits: applied.remember } };
+    });
   }
 
-  /** Merges an identify call's traits into the user's memory (later calls win per trait). */
-  async remember(event: SignalEvent): Promise<void> {
-    if (event.type !== 'identify' || Object.keys(event.traits).length === 0) return;
-    await this.store.update<Traits>(this.names.traits(userKeyOf(event)), (current) => ({ ...(current ?? {}), ...event.traits }));
+  /** Stores what an accepted identify taught us; merges with writes other runners made meanwhile. */
+  async remember(memory: { keys: string[]; traits: Traits }): Promise<void> {
+    for (const key of memory.keys) {
+      await this.store.update<Traits>(this.names.traits(key), (current) => ({ ...(current ?? {}), ...memory.traits }));
+    }
   }
 }

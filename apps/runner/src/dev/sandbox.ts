@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfigText } from '../config/load.js';
 import { startRunner, type Runner } from '../runner.js';
@@ -59,6 +59,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await vendors.close();
     throw error;
   }
+  const configFile = `${dataDir}/signal.dev.yaml`;
+  // Written out so the other commands work against the sandbox (send-test, deliveries -c, validate).
+  writeFileSync(configFile, config);
   const url = runner.url;
   const curl = [
     `curl -s ${url}/v1/track -u ${devWriteKey}: -H 'content-type: application/json' -d '{`,
@@ -75,6 +78,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   print(`  delivery log  ${url}/api/deliveries   ·   ${url}/api/events/<message_id>`);
   print(`  metrics       ${url}/metrics`);
   print(`  data          ${dataDir}/signal.db`);
+  print(`  config        ${configFile}   (try: signal send-test leanplum -c ${configFile})`);
   for (const v of vendors.vendors) print(`  fake ${v.name.padEnd(13)}${v.url}`);
   print('');
   print('Send an Order Completed track:');

@@ -176,3 +176,31 @@ describe('health and metrics', () => {
     expect(text).toMatch(/signal_collector_rejected_requests_total\{status="413"\} [1-9]/);
   });
 });
+
+describe('delivery log API protection', () => {
+  it('with server.admin_token set, /api needs the Bearer token; /v1 and /healthz do not', async () => {
+    const guarded = buildServer({
+      spool,
+      metrics: createMetrics(spool),
+      sources: new Map([[KEY, 'web']]),
+      routes: new Map([['web', ['acme']]]),
+      adminToken: 'admin-token-123',
+      engine: { wake: () => {}, paused: () => ({}), resume: () => {}, running: () => true },
+    });
+    await guarded.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(guarded.server.address() as { port: number }).port}`;
+    try {
+      expect((await fetch(`${url}/api/deliveries`)).status).toBe(401);
+      expect((await fetch(`${url}/api/deliveries`, { headers: { authorization: 'Bearer wrong-token-000' } })).status).toBe(401);
+      const ok = await fetch(`${url}/api/deliveries?integration=acme`, { headers: { authorization: 'Bearer admin-token-123' } });
+      expect(ok.status).toBe(200);
+      const ids = ((await ok.json()) as { deliveries: { messageId: string }[] }).deliveries.map((d) => d.messageId);
+      expect(ids.length).toBeGreaterThan(0);
+      const acmeIds = new Set(storedJobs().filter((j) => j.integration === 'acme').map((j) => j.message_id));
+      for (const id of ids) expect(acmeIds.has(id)).toBe(true);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+});

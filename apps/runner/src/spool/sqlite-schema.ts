@@ -34,12 +34,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 -- due jobs, in due order
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at) WHERE state IN ('pending', 'retry');
--- a user's open jobs, in order (per-user ordering)
-CREATE INDEX IF NOT EXISTS jobs_user ON jobs(integration, user_key, id) WHERE state IN ('pending', 'retry', 'inflight');
+-- a user's open jobs, in order (per-user ordering); covering, so the walk reads no table rows
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs(integration, user_key, id, state, next_at) WHERE state IN ('pending', 'retry', 'inflight');
 -- expired leases
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(integration, lease_until) WHERE state = 'inflight';
--- stats and the delivery log by state
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs(integration, state, id);
+-- the delivery log and stats of final jobs (open ones use the indexes above; a claim then touches none of this)
+CREATE INDEX IF NOT EXISTS jobs_final ON jobs(integration, state, id) WHERE state IN ('delivered', 'rejected', 'dropped', 'dead');
 CREATE INDEX IF NOT EXISTS jobs_message ON jobs(message_id);
 
 -- One row per batch request: a 1000-record request body is stored once, not per job.

@@ -57,6 +57,17 @@ interface JobRow {
   last_result: string | null;
 }
 
+interface ClaimedRow {
+  id: number;
+  integration: string;
+  message_id: string;
+  user_key: string;
+  attempts: number;
+  first_attempt_at: number | null;
+  event_seq: number;
+  body: string | null;
+}
+
 interface PendingAppend {
   items: AppendItem[];
   resolve: (result: AppendResult) => void;
@@ -117,11 +128,15 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
        AND (next_at, id) > (?, ?) ORDER BY next_at, id LIMIT ?`,
     ),
-    userOpen: db.prepare<[string, string, number], JobRow>(
-      `SELECT * FROM jobs WHERE integration = ? AND user_key = ? AND state IN ${openStates} ORDER BY id LIMIT ?`,
+    userOpen: db.prepare<[string, string, number], { id: number; state: JobState; next_at: number }>(
+      `SELECT id, state, next_at FROM jobs WHERE integration = ? AND user_key = ? AND state IN ${openStates} ORDER BY id LIMIT ?`,
     ),
-    lease: db.prepare(`UPDATE jobs SET state = 'inflight', lease_until = ? WHERE id = ?`),
-    eventBody: db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
+    // Bulk statements take a JSON array of ids: one call per claim, not one per job.
+    lease: db.prepare(`UPDATE jobs SET state = 'inflight', lease_until = ? WHERE id IN (SELECT value FROM json_each(?))`),
+    leasedJobs: db.prepare<[string], ClaimedRow>(
+      `SELECT j.id, j.integration, j.message_id, j.user_key, j.attempts, j.first_attempt_at, j.event_seq, e.body
+       FROM json_each(?) AS k JOIN jobs j ON j.id = k.value LEFT JOIN events e ON e.seq = j.event_seq ORDER BY k.key`,
+    ),
     release: db.prepare(
       `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL,
        next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state = 'inflight'`,
@@ -143,12 +158,13 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     nextLease: db.prepare<[string], { due: number | null }>(
       `SELECT MIN(lease_until) AS due FROM jobs WHERE integration = ? AND state = 'inflight'`,
     ),
-    countByState: db.prepare<[], { integration: string; state: JobState; n: number }>(
-      'SELECT integration, state, COUNT(*) AS n FROM jobs GROUP BY integration, state',
-    ),
-    oldestInState: db.prepare<[string, string], { created_at: number }>(
-      'SELECT created_at FROM jobs WHERE integration = ? AND state = ? ORDER BY id LIMIT 1',
-    ),
+    // One query per partial index, so counting never scans the whole table.
+    countByState: [
+      `SELECT integration, state, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state IN ('pending', 'retry') GROUP BY integration, state`,
+      `SELECT integration, state, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state = 'inflight' GROUP BY integration, state`,
+      `SELECT integration, state, COUNT(*) AS n, NULL AS oldest FROM jobs WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') GROUP BY integration, state`,
+    ].map((sql) => db.prepare<[], { integration: string; state: JobState; n: number; oldest: number | null }>(sql)),
+    createdAt: db.prepare<[number], { created_at: number }>('SELECT created_at FROM jobs WHERE id = ?'),
     eventByMessage: db.prepare<[string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ?'),
     jobsByMessage: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE message_id = ? ORDER BY id'),
     history: db.prepare<[number], { at: number; result: string; payload: string | null; exchange: string | null }>(
@@ -222,15 +238,14 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     }
   };
 
-  const toJob = (row: JobRow): Job => {
-    const body = q.eventBody.get(row.event_seq);
-    if (body === undefined) throw new SpoolError(`job ${row.id} has no event (seq ${row.event_seq}); the spool file is damaged`);
+  const toJob = (row: ClaimedRow): Job => {
+    if (row.body === null) throw new SpoolError(`job ${row.id} has no event (seq ${row.event_seq}); the spool file is damaged`);
     return {
       id: String(row.id),
       integration: row.integration,
       messageId: row.message_id,
       userKey: row.user_key,
-      event: JSON.parse(body.body) as SignalEvent,
+      event: JSON.parse(row.body) as SignalEvent,
       attempts: row.attempts,
       ...(row.first_attempt_at === null ? {} : { firstAttemptAt: row.first_attempt_at }),
     };
@@ -238,7 +253,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
 
   const claimTx = db.transaction((integration: string, opts: ClaimOptions): Job[] => {
     q.recoverLeases.run(integration, opts.now);
-    const claimed: JobRow[] = [];
+    const claimed: number[] = [];
     const seenUsers = new Set<string>();
     let cursor: { next_at: number; id: number } | undefined;
     for (let page = 0; page < claimScanPages && claimed.length < opts.limit; page++) {
@@ -253,18 +268,17 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         // Take the user's open jobs in order, up to the first one that is in flight or not yet due.
         for (const job of q.userOpen.all(integration, row.user_key, opts.limit - claimed.length)) {
           if (job.state === 'inflight' || job.next_at > opts.now) break;
-          claimed.push(job);
+          claimed.push(job.id);
         }
       }
       if (rows.length < opts.limit) break;
       const last = rows[rows.length - 1]!;
       cursor = { next_at: last.next_at, id: last.id };
     }
-    const leaseUntil = opts.now + opts.leaseMs;
-    return claimed.map((row) => {
-      q.lease.run(leaseUntil, row.id);
-      return toJob(row);
-    });
+    if (claimed.length === 0) return [];
+    const ids = JSON.stringify(claimed);
+    q.lease.run(opts.now + opts.leaseMs, ids);
+    return q.leasedJobs.all(ids).map(toJob);
   });
 
   const completeTx = db.transaction((updates: JobUpdate[]) => {
@@ -374,16 +388,16 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       guard('read queue stats', () => {
         const at = now();
         const byIntegration = new Map<string, QueueStats>();
-        for (const row of q.countByState.all()) {
+        for (const row of q.countByState.flatMap((stmt) => stmt.all())) {
           let s = byIntegration.get(row.integration);
           if (s === undefined) {
             s = { integration: row.integration, depth: 0, oldestAgeMs: 0, byState: {} };
             byIntegration.set(row.integration, s);
           }
           s.byState[row.state] = row.n;
-          if (row.state === 'pending' || row.state === 'retry' || row.state === 'inflight') {
+          if (row.oldest !== null) {
             s.depth += row.n;
-            const oldest = q.oldestInState.get(row.integration, row.state);
+            const oldest = q.createdAt.get(row.oldest);
             if (oldest !== undefined) s.oldestAgeMs = Math.max(s.oldestAgeMs, at - oldest.created_at);
           }
         }

@@ -55,7 +55,8 @@ export function spoolContract(name: string, open: () => Promise<Spool>, cleanup:
       await cleanup();
     });
 
-    const now = () => Date.now() + 1;
+    // Claims run a second ahead of the wall clock, so events appended just before are always due.
+    const now = () => Date.now() + 1_000;
     const append = async (events: SignalEvent[], integrations = ['a']) =>
       spool.append(events.map((event) => ({ event, integrations, source: 'web' })));
     const claim = (integration = 'a', limit = 100, at = now(), leaseMs = LEASE) => spool.claim(integration, { limit, now: at, leaseMs });

@@ -41,8 +41,9 @@ export async function ensureStreams(jsm: JetStreamManager, names: Names, setting
   for (const config of streamConfigs(names, settings)) {
     const name = config.name;
     try {
-      await jsm.streams.info(name);
-      await jsm.streams.update(name, config);
+      const info = await jsm.streams.info(name);
+      // Over the existing config: settings an operator added (max_age, limits) stay.
+      await jsm.streams.update(name, { ...info.config, ...config });
     } catch (error) {
       if (apiErrorCode(error) !== streamNotFound) throw new NatsSpoolError(`stream ${name} cannot be set up`, error);
       try {

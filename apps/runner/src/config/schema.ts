@@ -21,9 +21,17 @@ const sqliteStorage = z.strictObject({
   path: z.string().min(1).default('./data/signal.db'),
 });
 
-const natsStorage = z.looseObject({
+/** Scale-out spool (NATS JetStream); options beyond `servers` are documented in src/spool/nats.ts. */
+const natsStorage = z.strictObject({
   driver: z.literal('nats'),
   servers: z.array(z.string().min(1), { error: 'must be a list of NATS server URLs, e.g. [nats://127.0.0.1:4222]' }).min(1, 'needs at least one server'),
+  stream_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "-" or "_"').optional(),
+  duplicate_window_ms: z.number().int().positive().optional(),
+  replicas: z.number().int().min(1).max(5).optional(),
+  name: z.string().min(1).optional(),
+  hold_recheck_ms: z.number().int().positive().optional(),
+  max_ack_pending: z.number().int().positive().optional(),
+  release_on_close: z.boolean().optional(),
 });
 
 const storageSchema = z.discriminatedUnion('driver', [sqliteStorage, natsStorage], {

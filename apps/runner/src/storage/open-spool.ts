@@ -1,5 +1,4 @@
 import type { LoadedConfig } from '../config/load.js';
-import { ConfigError } from '../config/config-error.js';
 import { openSqliteSpool } from '../spool/sqlite.js';
 import type { Spool } from '../spool/types.js';
 
@@ -9,7 +8,8 @@ export async function openSpool(loaded: LoadedConfig): Promise<Spool> {
   if (storage.driver === 'sqlite') {
     return openSqliteSpool({ path: loaded.sqlitePath! });
   }
-  throw new ConfigError(loaded.file, [
-    { path: 'storage.driver', message: 'the "nats" spool is not available in this build yet. Fix: use driver: sqlite (one process) for now' },
-  ]);
+  // Loaded on demand: SQLite users never load the NATS client.
+  const { openNatsSpool } = await import('../spool/nats.js');
+  const { driver: _driver, ...options } = storage;
+  return openNatsSpool(options as Parameters<typeof openNatsSpool>[0]);
 }

@@ -76,4 +76,4 @@ export const unauthorizedHtml = `<!doctype html>
 `;
 
 export const disabledMessage =
-  'The event debugger is disabled: set server.admin_token in the config (at least 8 characters), restart, and open /debugger?token=<admin_token>. `signal dev` sets one and prints the URL.';
+  'The event debugger is disabled: set server.admin_token in the config (at least 8 characters), restart, and open /debugger?token=<admin_token>.';

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Analytics } from '@segment/analytics-node';
 import { silentLogger } from '@signal/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
@@ -95,6 +96,17 @@ describe('end to end', () => {
     const hook = vendors.webhook.requests.at(-1)!;
     expect(hook.body).toContain(event.messageId);
     expect(hook.body).toContain('Order Completed');
+  });
+
+  it('the official Segment Node SDK, pointed at Signal, works unchanged', async () => {
+    const analytics = new Analytics({ writeKey: KEY, host: runner.url, flushAt: 1 });
+    const messageId = `sdk-${++seq}`;
+    analytics.track({ userId: 'sdk-user', event: 'Order Completed', messageId, properties: { order_id: 'o-sdk', revenue: 5, currency: 'EUR' } });
+    await analytics.closeAndFlush({ timeout: 5000 });
+    const d = await settled(messageId);
+    expect(stateOf(d, 'webhook').state).toBe('delivered');
+    expect(requestsFor(vendors.webhook, messageId)).toHaveLength(1);
+    expect(d.event).toMatchObject({ user_id: 'sdk-user', event: 'Order Completed', properties: { order_id: 'o-sdk' } });
   });
 
   it('the delivery log redacts secrets in the request it shows', async () => {

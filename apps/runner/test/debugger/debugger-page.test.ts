@@ -110,6 +110,13 @@ describe.skipIf(browserSkipReason !== undefined)('debugger page (headless Chromi
     await page.selectOption('#filter-integration', 'leanplum');
     await row('dbg-dead-1', 'webhook').waitFor({ state: 'detached' });
 
+    // The detail offers a per-event replay where the delivery is dead-lettered, and only there.
+    await page.selectOption('#filter-integration', '');
+    await row('dbg-dead-1', 'webhook', 'dead').click();
+    await page.locator('[data-testid=delivery][data-integration=webhook] [data-testid=replay-one]').waitFor();
+    await page.locator('[data-testid=delivery][data-integration=leanplum]').waitFor();
+    expect(await page.locator('[data-testid=delivery][data-integration=leanplum] [data-testid=replay-one]').count()).toBe(0);
+
     runner.vendors.webhook.respond(() => ({ status: 200, body: { ok: true } }));
     await page.selectOption('#filter-integration', 'webhook');
     await row('dbg-dead-1', 'webhook', 'dead').waitFor();

@@ -1,3 +1,4 @@
+import { describe, it } from 'vitest';
 import { spoolContract } from '../spool/contract.js';
 import { natsMissing, sandbox, type Sandbox } from './nats-available.js';
 
@@ -19,4 +20,6 @@ if (!natsMissing) {
     },
     { timeTravel: false },
   );
+} else {
+  describe.skip('spool contract: nats', () => it('needs NATS JetStream (see nats-available.ts)', () => undefined));
 }

@@ -3,6 +3,9 @@ import type { Preset } from '@signal/core';
 /** The Retail preset: the Leanplum doc's event table. Events not listed are dropped by core. */
 export const retailPreset: Preset = {
   description: 'Retail: Segment e-commerce events to Leanplum events; Purchase carries value and currencyCode; identify sets user attributes',
+  // Segment's e-commerce spec puts line items in `products` (an array); Leanplum params
+  // must be flat, so the preset leaves them out rather than rejecting every order.
+  properties: { omit: ['products'] },
   events: {
     page: 'page',
     'Products Searched': 'Search',

@@ -82,3 +82,14 @@ describe('Leanplum doc: "Event Mapping" table (Retail preset)', () => {
     expect(fake.requests).toHaveLength(0);
   });
 });
+
+describe('Segment-spec orders with line items', () => {
+  it('leaves the products array out of Purchase instead of rejecting the order', async () => {
+    const { createIntegration, parseEvent } = await import('@signal/core');
+    const { default: leanplum } = await import('../src/index.js');
+    const parsed = parseEvent({ type: 'track', event: 'Order Completed', user_id: 'u1', timestamp: '2025-06-06T09:00:00Z', properties: { order_id: 'o-1', revenue: 10, currency: 'EUR', products: [{ product_id: 'p', price: 10 }] } });
+    if (!parsed.ok) throw new Error('fixture');
+    const prepared = createIntegration(leanplum, { settings: { app_id: 'app_1', client_key: 'prod_key_1234' } }).prepare(parsed.event);
+    expect(prepared).toMatchObject({ outcome: 'send', outgoing: { record: { event: 'Purchase', value: 10, currencyCode: 'EUR', params: { order_id: 'o-1' } } } });
+  });
+});

@@ -25,8 +25,6 @@ integrations:
     plugin: "@signal/leanplum"
     preset: retail
     settings: { app_id: app_sandbox, client_key: prod_sandbox_client_key }
-    # Leanplum params must be flat: leave the products list out of Purchase (an override merged over the preset).
-    mapping: { events: { "Order Completed": { to: Purchase, omit: [products] } } }
   - id: clevertap
     plugin: "@signal/clevertap"
     preset: default

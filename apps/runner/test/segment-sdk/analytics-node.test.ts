@@ -60,7 +60,6 @@ integrations:
     plugin: "@signal/leanplum"
     settings: { app_id: app_sdk, client_key: prod_sdk_client_key }
     # Leanplum params are flat: the product list stays out of the Purchase event.
-    mapping: { events: { "Order Completed": { to: Purchase, omit: [products] } } }
   - id: clevertap
     plugin: "@signal/clevertap"
     settings: { account_id: TEST-000-0000, passcode: sdk-passcode-1, region: us1 }

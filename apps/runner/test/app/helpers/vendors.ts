@@ -40,7 +40,6 @@ integrations:
   - id: leanplum
     plugin: "@signal/leanplum"
     settings: { app_id: app_test, client_key: prod_secret_client_key }
-    mapping: { events: { "Order Completed": { to: Purchase, omit: [products] } } }
     ${options.retry ?? ''}
   - id: clevertap
     plugin: "@signal/clevertap"

@@ -393,8 +393,8 @@ export class NatsSpool implements Spool {
   }
 
   async nextDueAt(integration: string): Promise<number | undefined> {
-    const holds = await this.holds.scan<HoldRecord>(this.names.holdFilter(integration));
-    return holds.length === 0 ? undefined : Math.min(...holds.map((h) => h.value.retryAt));
+    const retrying = [...(await this.retryingUsers(integration)).values()];
+    return retrying.length === 0 ? undefined : Math.min(...retrying.map((h) => h.retryAt));
   }
 
   async close(): Promise<void> {

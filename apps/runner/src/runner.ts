@@ -1,6 +1,7 @@
 import { createHttpClient, SignalError, type HttpClient, type Logger, type RetryPolicyConfig } from '@signal/core';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
+import { registerDebugger } from './debugger/index.js';
 import type { LoadedConfig } from './config/load.js';
 import { createDeliveryEngine, type AttemptEvent } from './delivery/index.js';
 
@@ -82,6 +83,15 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
       resume: (id) => engine.resume(id),
       running: () => running,
     },
+  });
+
+  await registerDebugger(app, {
+    spool,
+    engine,
+    integrations: loaded.integrations.map((i) => i.integration.id),
+    // Second layer of masking for the page: the spool already stores redacted exchanges.
+    redact: (text) => loaded.integrations.reduce((out, i) => i.integration.redact(out), text),
+    ...(config.server.admin_token === undefined ? {} : { adminToken: config.server.admin_token }),
   });
 
   engine.start();

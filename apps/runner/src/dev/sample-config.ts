@@ -3,6 +3,9 @@ import type { FakeVendor } from './fake-vendors.js';
 /** The dev write key printed by `signal dev`; only ever valid against the sandbox. */
 export const devWriteKey = 'dev-write-key-web';
 
+/** The sandbox's admin token for /debugger and /api (loopback only; set your own in production). */
+export const devAdminToken = 'dev-admin-token';
+
 /**
  * The sandbox's config, shown to the user as a starting point: the same YAML
  * `signal start` reads, with vendor hosts pointed at the loopback fakes.
@@ -10,7 +13,7 @@ export const devWriteKey = 'dev-write-key-web';
 export function sampleConfig(options: { port: number; dataDir: string; vendors: FakeVendor[] }): string {
   const url = (name: FakeVendor['name']) => options.vendors.find((v) => v.name === name)!.url;
   return `# Signal sandbox config (signal dev). Copy it to signal.config.yaml and put real settings in.
-server: { port: ${options.port}, host: 127.0.0.1 }
+server: { port: ${options.port}, host: 127.0.0.1, admin_token: ${devAdminToken} }
 storage: { driver: sqlite, path: ${JSON.stringify(`${options.dataDir}/signal.db`)} }
 http:
   host_overrides:

@@ -5,7 +5,7 @@ import { startRunner, type Runner } from '../runner.js';
 import { consoleLogger } from './console-logger.js';
 import { formatAttempt } from './attempt-line.js';
 import { startFakeVendors, type FakeVendors } from './fake-vendors.js';
-import { devWriteKey, sampleConfig } from './sample-config.js';
+import { devAdminToken, devWriteKey, sampleConfig } from './sample-config.js';
 
 export interface SandboxOptions {
   port: number;
@@ -73,12 +73,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   print('');
   print('Signal sandbox is running. No accounts needed: the vendors below are local fakes.');
   print('');
+  print(`  debugger      ${url}/debugger?token=${devAdminToken}   (live events, payloads, vendor responses)`);
   print(`  collector     ${url}/v1/track  (also /v1/page, /v1/identify, /v1/group, /v1/batch)`);
   print(`  write key     ${devWriteKey}   (HTTP Basic user name, or "writeKey" in the body)`);
-  print(`  delivery log  ${url}/api/deliveries   ·   ${url}/api/events/<message_id>`);
+  print(`  delivery log  ${url}/api/deliveries   ·   ${url}/api/events/<message_id>   (Authorization: Bearer ${devAdminToken})`);
   print(`  metrics       ${url}/metrics`);
   print(`  data          ${dataDir}/signal.db`);
-  print(`  config        ${configFile}   (try: signal send-test leanplum -c ${configFile})`);
+  print(`  config        ${configFile}   (try: signal deliveries -c ${configFile})`);
   for (const v of vendors.vendors) print(`  fake ${v.name.padEnd(13)}${v.url}`);
   print('');
   print('Send an Order Completed track:');

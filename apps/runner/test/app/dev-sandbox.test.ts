@@ -38,7 +38,7 @@ describe('signal dev', () => {
   });
 
   it('signal deliveries reads the running runner API; signal validate fails clearly on a bad config', async () => {
-    const { stdout } = await run(process.execPath, [cli, 'deliveries', '--url', sandbox.runner.url, '--json']);
+    const { stdout } = await run(process.execPath, [cli, 'deliveries', '--url', sandbox.runner.url, '--token', 'dev-admin-token', '--json']);
     const rows = JSON.parse(stdout) as { integration: string; state: string }[];
     expect(rows.filter((r) => r.state === 'delivered').map((r) => r.integration).sort()).toEqual(['clevertap', 'launchdarkly', 'leanplum', 'webhook']);
 
@@ -52,5 +52,19 @@ describe('signal dev', () => {
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('sources[0].write_key (line 1)');
     expect(failed?.stderr).toContain('NOPE_KEY is not set');
+  });
+
+  it('prints the debugger address first, and it serves the page only with the printed token', async () => {
+    const line = lines.find((l) => l.trim().startsWith('debugger'));
+    expect(line).toBeDefined();
+    const url = /(http:\/\/\S+\/debugger\?token=\S+)/.exec(line!)?.[1];
+    expect(url).toBeDefined();
+    const page = await fetch(url!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+    const refused = await fetch(url!.replace(/\?token=.*/, ''));
+    expect(refused.status).toBe(401);
+    const api = await fetch(`${sandbox.runner.url}/api/deliveries`);
+    expect(api.status).toBe(401);
   });
 });

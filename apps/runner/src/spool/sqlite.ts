@@ -87,7 +87,7 @@ function eventName(event: SignalEvent): string | null {
 }
 
 /**
- * The embedded spool: one SQLite file in WAL mode with synchronous=FULL, so a
+ * The embedded spool: one SQLite file in WAL mode; appends commit with synchronous=FULL, so a
  * resolved append() is on disk. Concurrent append() calls made in the same
  * event-loop turn share one transaction (one fsync): group commit.
  */
@@ -99,7 +99,9 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   try {
     db = new Database(options.path);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // Claims and results run at NORMAL (a lost one only means a redelivery: at-least-once);
+    // appends switch to FULL, whose WAL sync also covers everything written before.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     db.pragma('cache_size = -32000');
     db.pragma('busy_timeout = 5000');
@@ -141,9 +143,15 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL,
        next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state = 'inflight'`,
     ),
-    finish: db.prepare(
-      `UPDATE jobs SET state = ?, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?),
-       next_at = COALESCE(?, next_at), lease_until = NULL, updated_at = ?, last_result = ? WHERE id = ?`,
+    // One statement per batch: each element of the JSON array is one job's outcome.
+    finishMany: db.prepare(
+      `UPDATE jobs SET state = u.value ->> 's', attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, u.value ->> 'f'),
+       next_at = COALESCE(u.value ->> 'r', next_at), lease_until = NULL, updated_at = ?, last_result = u.value -> 'x'
+       FROM json_each(?) AS u WHERE jobs.id = u.value ->> 'id'`,
+    ),
+    attemptMany: db.prepare(
+      `INSERT INTO attempts (job_id, at, result, exchange_id, payload)
+       SELECT u.value ->> 'id', u.value ->> 'at', u.value -> 'x', u.value ->> 'e', u.value -> 'p' FROM json_each(?) AS u`,
     ),
     // A retrying job holds back its user's later jobs until its own retry time, so they neither
     // overtake it nor clog every claim scan while they wait.
@@ -151,7 +159,6 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `UPDATE jobs SET next_at = ? WHERE integration = ? AND user_key = ? AND state IN ('pending', 'retry') AND id > ? AND next_at < ?`,
     ),
     insertExchange: db.prepare('INSERT INTO exchanges (body) VALUES (?)'),
-    insertAttempt: db.prepare('INSERT INTO attempts (job_id, at, result, exchange_id, payload) VALUES (?, ?, ?, ?, ?)'),
     nextDue: db.prepare<[string], { due: number | null }>(
       `SELECT MIN(next_at) AS due FROM jobs WHERE integration = ? AND state IN ('pending', 'retry')`,
     ),
@@ -202,10 +209,19 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     return 'stored';
   };
 
-  const appendGroups = db.transaction((groups: PendingAppend[]): AppendResult[] => {
+  const appendTx = db.transaction((groups: PendingAppend[]): AppendResult[] => {
     const at = now();
     return groups.map((group) => ({ outcomes: group.items.map((item) => appendOne(item, at)) }));
   });
+  /** An append resolves only once its commit is synced to disk: the collector's 200 depends on it. */
+  const appendGroups = (groups: PendingAppend[]): AppendResult[] => {
+    db.pragma('synchronous = FULL');
+    try {
+      return appendTx(groups);
+    } finally {
+      db.pragma('synchronous = NORMAL');
+    }
+  };
 
   const flush = (): void => {
     flushScheduled = false;
@@ -297,6 +313,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       exchangeIds.set(exchange, id);
       return id;
     };
+    const outcomes: { id: number; s: string; f: number; r?: number; x: DeliveryResult; at: number; e?: number; p?: unknown }[] = [];
     for (const update of updates) {
       const id = Number(update.job.id);
       if (update.state === 'release') {
@@ -305,10 +322,23 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         continue;
       }
       const { attempt } = update;
-      q.insertAttempt.run(id, attempt.at, JSON.stringify(attempt.result), exchangeId(attempt.exchange), attempt.payload === undefined ? null : JSON.stringify(attempt.payload));
-      const retryAt = update.state === 'retry' ? update.retryAt : null;
-      q.finish.run(update.state, update.job.firstAttemptAt ?? attempt.at, retryAt, at, JSON.stringify(attempt.result), id);
-      if (retryAt !== null) q.deferLater.run(retryAt, update.job.integration, update.job.userKey, id, retryAt);
+      const exchange = exchangeId(attempt.exchange);
+      outcomes.push({
+        id,
+        s: update.state,
+        f: update.job.firstAttemptAt ?? attempt.at,
+        x: attempt.result,
+        at: attempt.at,
+        ...(update.state === 'retry' ? { r: update.retryAt } : {}),
+        ...(exchange === null ? {} : { e: exchange }),
+        ...(attempt.payload === undefined ? {} : { p: attempt.payload }),
+      });
+      if (update.state === 'retry') q.deferLater.run(update.retryAt, update.job.integration, update.job.userKey, id, update.retryAt);
+    }
+    if (outcomes.length > 0) {
+      const json = JSON.stringify(outcomes);
+      q.attemptMany.run(json);
+      q.finishMany.run(at, json);
     }
   });
 

@@ -6,8 +6,7 @@
  * (from apps/runner so packages resolve).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import clevertap from '@signal/clevertap';
@@ -19,19 +18,26 @@ const total = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'signal-bench-'));
 const spool = openSqliteSpool({ path: join(dir, 'spool.db') });
 
+// The fake CleverTap runs in its own process, as a real vendor would not share our CPU.
+const vendorScript = `
+const http = require('node:http');
 let received = 0;
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { d: unknown[] };
-    received += body.d.length;
+    const n = (Buffer.concat(chunks).toString('utf8').match(/"evtName"/g) || []).length;
+    received += n;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'success', processed: body.d.length, unprocessed: [] }));
+    res.end(JSON.stringify({ status: 'success', processed: n, unprocessed: [] }));
   });
 });
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+process.on('message', () => process.send(received));
+`;
+const vendor = spawn(process.execPath, ['-e', vendorScript], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const port = await new Promise<string>((resolve) => vendor.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+const url = `http://127.0.0.1:${port}`;
 
 const appendStart = performance.now();
 for (let i = 0; i < total; i += 500) {
@@ -66,6 +72,8 @@ while (delivered < total) await new Promise((r) => setTimeout(r, 20));
 const ms = performance.now() - start;
 await engine.stop();
 const stats = await spool.stats();
+vendor.send('count');
+const received = await new Promise<number>((resolve) => vendor.once('message', (n) => resolve(n as number)));
 console.log(
   JSON.stringify({
     events: total,
@@ -78,5 +86,5 @@ console.log(
 );
 await spool.close();
 await http.close();
-server.close();
+vendor.kill();
 rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { parseEvent, type EventType, type FieldIssue, type SignalEvent } from '@signal/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { AppendItem, Spool } from '../spool/types.js';
 import { writeKeyOf } from './auth.js';
@@ -26,6 +26,15 @@ class Refusal {
 }
 
 const singleTypes: Record<string, EventType> = { track: 'track', page: 'page', identify: 'identify', group: 'group' };
+
+/** Segment's browser SDK (analytics-next) posts to short paths: /v1/t, /v1/p, /v1/i, /v1/g, /v1/b. */
+const routePaths: [kind: string, paths: string[]][] = [
+  ['track', ['/v1/track', '/v1/t']],
+  ['page', ['/v1/page', '/v1/p']],
+  ['identify', ['/v1/identify', '/v1/i']],
+  ['group', ['/v1/group', '/v1/g']],
+  ['batch', ['/v1/batch', '/v1/b']],
+];
 
 function byteSize(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '');
@@ -78,8 +87,18 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
     return reply.code(refusal.status).send({ success: false, error: refusal.error, ...(refusal.issues.length > 0 ? { issues: refusal.issues } : {}) });
   };
 
-  for (const kind of ['track', 'page', 'identify', 'group', 'batch']) {
-    app.post(`/v1/${kind}`, async (request, reply) => {
+  // Browsers post from the site's own origin; the write key (in the body) is the credential, not cookies.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/v1/')) return;
+    reply.header('access-control-allow-origin', '*');
+    reply.header('access-control-allow-methods', 'POST, OPTIONS');
+    reply.header('access-control-allow-headers', 'content-type, authorization');
+    reply.header('access-control-max-age', '86400');
+  });
+  app.options('/v1/*', async (_request, reply) => reply.code(204).send());
+
+  for (const [kind, paths] of routePaths) {
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const key = writeKeyOf(request);
       const source = key === undefined ? undefined : sources.get(key);
       if (source === undefined) {
@@ -106,6 +125,7 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
         }
       }
       return reply.code(200).send({ success: true });
-    });
+    };
+    for (const path of paths) app.post(path, handler);
   }
 }

@@ -90,6 +90,28 @@ describe('collector auth', () => {
   });
 });
 
+describe('Segment browser SDK compatibility', () => {
+  it('answers CORS preflight and accepts text/plain posts to the short paths with writeKey in the body', async () => {
+    const pre = await fetch(`${base}/v1/t`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    const event = { ...track(), writeKey: KEY };
+    const res = await fetch(`${base}/v1/t`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://shop.example' }, body: JSON.stringify(event) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const batch = { batch: [{ ...track(), type: 'track' }, { type: 'page', userId: 'u1', messageId: `m-${++seq}`, name: 'Home' }], writeKey: KEY };
+    expect((await post('/v1/b', batch, {})).status).toBe(200);
+    const ids = storedEvents().map((e) => e.message_id);
+    expect(ids).toContain(event.messageId);
+    expect(ids).toContain(batch.batch[1]!.messageId);
+  });
+
+  it('a short path still checks the call type', async () => {
+    const res = await post('/v1/p', { ...track(), type: 'track' });
+    expect(res.status).toBe(400);
+  });
+});
+
 describe('collector validation', () => {
   it('normalises Segment camelCase to snake_case', async () => {
     const event = track({ anonymousId: 'anon-1', context: { userAgent: 'UA/1' } });

@@ -67,9 +67,3 @@ export function parseTallySubject(subject: string): { integration: string; state
   const parts = subject.split('.');
   return parts.length === 4 && parts[1] === 'tally' ? { integration: untoken(parts[2]!), state: parts[3]! } : undefined;
 }
-
-/** The integration id a work subject belongs to (`<prefix>.work.<token>`). */
-export function integrationOfWorkSubject(subject: string): string | undefined {
-  const parts = subject.split('.');
-  return parts.length === 3 && parts[1] === 'work' ? untoken(parts[2]!) : undefined;
-}

@@ -20,8 +20,11 @@ export interface LaneOptions {
   emit: (event: AttemptEvent) => void;
 }
 
-/** Most jobs one claim leases: enough to fill every free request slot, bounded so a claim stays a short transaction. */
-const maxPage = 10_000;
+/**
+ * Most jobs one claim leases: enough to fill several request slots, bounded because a claim
+ * blocks the event loop (and so the collector) while it runs: ~100 ms at 1M queued.
+ */
+const maxPage = 4_000;
 
 /**
  * One integration's delivery loop: claim due jobs, prepare, batch (with linger),
@@ -121,16 +124,18 @@ export class IntegrationLane {
     /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
     const heldUsers = new Map<string, number>();
     for (const [i, chunk] of chunks.entries()) {
-      if (this.pause !== undefined && !probe) {
-        await this.release(chunk.map((o) => jobs[o.index]!));
-        continue;
-      }
-      if (probe && i > 0) {
+      // A probe sends one batch; a pause (possibly hit while this chunk waited for a slot) gives the rest back.
+      if ((probe && i > 0) || (!probe && this.pause !== undefined)) {
         await this.release(chunk.map((o) => jobs[o.index]!));
         continue;
       }
       const users = new Set(chunk.map((o) => o.userKey));
       await this.slots.acquire(users);
+      if (!probe && this.pause !== undefined) {
+        this.slots.release(users);
+        await this.release(chunk.map((o) => jobs[o.index]!));
+        continue;
+      }
       const held = chunk.filter((o) => heldUsers.has(o.userKey));
       const send = chunk.filter((o) => !heldUsers.has(o.userKey));
       if (held.length > 0) await this.releaseHeld(held, jobs, heldUsers);

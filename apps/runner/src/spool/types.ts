@@ -54,7 +54,7 @@ export interface AttemptRecord {
 export type JobUpdate =
   | { job: Job; state: 'delivered' | 'rejected' | 'dropped' | 'dead'; attempt: AttemptRecord }
   | { job: Job; state: 'retry'; attempt: AttemptRecord; retryAt: number }
-  /** Give the job back untouched (e.g. integration paused mid-flight); does not count as an attempt. */
+  /** Give the job back untouched (e.g. integration paused mid-flight); does not count as an attempt. With retryAt: not due before then. */
   | { job: Job; state: 'release'; retryAt?: number };
 
 export interface ClaimOptions {
@@ -114,15 +114,27 @@ export interface Spool {
    * Also remembers each user's identify traits (merged, keyed by user_id else anonymous_id) and
    * copies them into later events' `context.traits` (event's own values win), so a plugin's pure
    * transform can read e.g. the email CleverTap needs as identity on a track call.
+   * (The merge rule is shared: src/spool/traits.ts, applyTraitsMemory.) Rejects with SpoolError
+   * when the store fails: the collector answers 503 and the client retries.
    */
   append(items: AppendItem[]): Promise<AppendResult>;
   /**
-   * Leases due jobs of one integration, oldest first. Skips every job of a user
+   * Leases due jobs of one integration, oldest first (by due time: a pending job is due when
+   * stored, a retry at its retryAt; ties by arrival). Skips every job of a user
    * whose earlier job is still in flight or waiting to retry (per-user order); may
-   * return several jobs of one user, in their order.
+   * return several jobs of one user, in their order (the engine never sends them in
+   * two concurrent requests). A job whose lease expired is due again.
+   * Both drivers: run test/spool/contract.ts (`spoolContract`) against yourself.
    */
   claim(integration: string, options: ClaimOptions): Promise<Job[]>;
-  /** Records outcomes of claimed jobs. */
+  /**
+   * Records outcomes of claimed jobs; the engine calls it once per batch, so write them in
+   * one transaction. Every non-release update counts one attempt and appends it to the
+   * job's history (the delivery log). A retry or a release with retryAt also holds the
+   * user's later jobs until then (SQLite stores it on them; they may not overtake it).
+   * Throws SpoolError (src/spool/errors.ts) when storage fails; the jobs then come back
+   * when their lease expires.
+   */
   complete(updates: JobUpdate[]): Promise<void>;
   /** Moves matching final jobs (default: dead) back to pending with attempts reset. Returns how many. */
   replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number>;

@@ -1,0 +1,439 @@
+// Signal benchmark: `npm run bench -- [--only a,b] [--spool sqlite|nats] [--quick] [--runs N] [--cpu-prof] [--json file]`
+// Scenarios: ingest-batch, ingest-track, deliver, transform, rss-1m. Everything runs on 127.0.0.1,
+// with bounded durations and event counts, and stops by itself. See bench/README.md.
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const runnerRequire = createRequire(join(root, 'apps/runner/package.json'));
+const { Pool } = runnerRequire('undici');
+
+// ---------- options ----------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
+};
+if (flag('help')) {
+  console.log(`npm run bench -- [options]
+  --only LIST      comma-separated: ingest-batch, ingest-track, deliver, transform, rss-1m (default: all)
+  --spool KIND     sqlite (default) or nats (JetStream at 127.0.0.1:4222, unique stream prefix, deleted after)
+  --quick          short runs (smoke test, ~1 min): fewer events, 1 run each
+  --runs N         repetitions per scenario (default 3; median reported)
+  --seconds S      duration of each ingest run (default 10)
+  --deliver-events N   events pre-loaded for the delivery run (default 200000)
+  --rss-events N   events queued for the RSS scenario (default 1000000)
+  --cpu-prof       write V8 CPU profiles of the runner to bench/profiles/ and print its top frames
+  --json FILE      also write the results as JSON`);
+  process.exit(0);
+}
+const quick = flag('quick');
+const spoolKind = value('spool', 'sqlite');
+if (!['sqlite', 'nats'].includes(spoolKind)) throw new Error(`--spool must be sqlite or nats, not ${spoolKind}`);
+const all = ['ingest-batch', 'ingest-track', 'deliver', 'transform', 'rss-1m'];
+const only = value('only', all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+for (const o of only) if (!all.includes(o)) throw new Error(`unknown scenario ${o}; one of ${all.join(', ')}`);
+const runs = Number(value('runs', quick ? 1 : 3));
+const seconds = Number(value('seconds', quick ? 4 : 10));
+const deliverEvents = Number(value('deliver-events', quick ? 30_000 : 200_000));
+const rssEvents = Number(value('rss-events', quick ? 100_000 : 1_000_000));
+const cpuProf = flag('cpu-prof');
+const profDir = join(here, 'profiles');
+
+const targets = {
+  'ingest-batch': { min: 50_000, unit: 'events/s' },
+  'ingest-track': { min: 10_000, unit: 'req/s' },
+  deliver: { min: 30_000, unit: 'events/s' },
+  'rss-1m': { max: 300, unit: 'MB' },
+};
+
+// ---------- helpers ----------
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+const log = (...a) => console.error('[bench]', ...a);
+let runTag = `b${Date.now().toString(36)}`;
+let seqBase = 0;
+
+function procStatus(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { hwmMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
+  } catch {
+    return { hwmMB: NaN, rssMB: NaN };
+  }
+}
+function dirBytes(dir) {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const st = statSync(join(dir, name));
+    total += st.isDirectory() ? dirBytes(join(dir, name)) : st.size;
+  }
+  return total;
+}
+
+/** A forked child with request/response over IPC. */
+function child(script, args, execArgv = []) {
+  const proc = fork(join(here, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  let nextId = 1;
+  const waiting = new Map();
+  let readyResolve, readyReject;
+  const ready = new Promise((res, rej) => ((readyResolve = res), (readyReject = rej)));
+  proc.on('message', (m) => {
+    if (m?.ready) return readyResolve(m);
+    const w = waiting.get(m?.id);
+    if (w) {
+      waiting.delete(m.id);
+      m.error ? w.reject(new Error(m.error)) : w.resolve(m);
+    }
+  });
+  proc.on('exit', (code) => {
+    readyReject(new Error(`${script} exited (${code}) before it was ready`));
+    for (const w of waiting.values()) w.reject(new Error(`${script} exited (${code})`));
+  });
+  const call = (cmd, extra = {}) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      proc.send({ cmd, id, ...extra });
+    });
+  return { proc, ready, call };
+}
+
+function startVendor() {
+  const proc = fork(join(here, 'fake-clevertap.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = new Promise((resolve, reject) => {
+    proc.once('message', resolve);
+    proc.once('exit', (c) => reject(new Error(`fake vendor exited (${c})`)));
+  });
+  const count = () =>
+    new Promise((resolve) => {
+      proc.once('message', resolve);
+      proc.send('count');
+    });
+  const stop = () => new Promise((resolve) => (proc.once('exit', resolve), proc.send('stop')));
+  return { proc, ready, count, stop };
+}
+
+async function startRunnerProcess({ dir, natsPrefix, vendorUrl, delivery, profile }) {
+  const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=runner-${profile}-${Date.now()}.cpuprofile`] : [];
+  const c = child('runner-child.mjs', [JSON.stringify({ dir, spool: spoolKind, natsPrefix, vendorUrl, delivery })], execArgv);
+  const info = await c.ready;
+  return { ...c, url: info.url, pid: info.pid, stop: async () => {
+    const exited = new Promise((r) => c.proc.once('exit', r));
+    await c.call('stop').catch(() => {});
+    await Promise.race([exited, sleep(15_000).then(() => c.proc.kill('SIGKILL'))]);
+  } };
+}
+
+async function natsCleanup(prefix) {
+  const { connect } = runnerRequire('@nats-io/transport-node');
+  const { jetstreamManager } = runnerRequire('@nats-io/jetstream');
+  const nc = await connect({ servers: ['nats://127.0.0.1:4222'] });
+  try {
+    const jsm = await jetstreamManager(nc);
+    let bytes = 0;
+    const names = [];
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) names.push(name);
+    for (const name of names) {
+      bytes += (await jsm.streams.info(name)).state.bytes;
+      await jsm.streams.delete(name);
+    }
+    return { streams: names.length, bytes };
+  } finally {
+    await nc.close();
+  }
+}
+async function natsBytes(prefix) {
+  const { connect } = runnerRequire('@nats-io/transport-node');
+  const { jetstreamManager } = runnerRequire('@nats-io/jetstream');
+  const nc = await connect({ servers: ['nats://127.0.0.1:4222'] });
+  try {
+    const jsm = await jetstreamManager(nc);
+    let bytes = 0;
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) bytes += (await jsm.streams.info(name)).state.bytes;
+    return bytes;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A fresh spool (temp dir or NATS stream prefix) for one run; cleanup() removes it. */
+function freshSpool(label) {
+  const dir = mkdtempSync(join(tmpdir(), `signal-bench-${label}-`));
+  const natsPrefix = `BENCH_${label.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}_${Date.now().toString(36)}`.slice(0, 32);
+  return {
+    dir,
+    natsPrefix,
+    bytes: async () => (spoolKind === 'nats' ? natsBytes(natsPrefix) : dirBytes(dir)),
+    cleanup: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      if (spoolKind === 'nats') await natsCleanup(natsPrefix).catch((e) => log('NATS cleanup failed:', e.message));
+    },
+  };
+}
+
+// ---------- event bodies ----------
+function eventJson(type) {
+  const i = seqBase++;
+  const user = `user-${i % 20_000}`;
+  const props = `{"product_id":"p-${i % 977}","price":19.99,"name":"Blue shoes","seq":${i}}`;
+  const common = `"userId":"${user}","messageId":"${runTag}-${i}","timestamp":"2026-01-01T00:00:00.000Z","properties":${props},"context":{"ip":"127.0.0.1","locale":"en-US"}`;
+  return type ? `{"type":"track","event":"Product Viewed",${common}}` : `{"event":"Product Viewed",${common}}`;
+}
+const batchBody = (n) => {
+  let s = '{"batch":[';
+  for (let i = 0; i < n; i++) s += (i ? ',' : '') + eventJson(true);
+  return s + ']}';
+};
+
+/**
+ * Closed-loop load: `concurrency` workers each send one request at a time until `ms` elapse
+ * or `maxRequests` were sent. Counts only 200 answers.
+ */
+async function load({ url, path, concurrency, ms, maxRequests, body, eventsPerRequest }) {
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const auth = `Basic ${Buffer.from('bench-write-key:').toString('base64')}`;
+  let sent = 0;
+  let ok = 0;
+  const errors = {};
+  const latencies = [];
+  const deadline = performance.now() + ms;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (performance.now() < deadline && sent < maxRequests) {
+      sent++;
+      const started = performance.now();
+      try {
+        const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: auth }, body: body() });
+        await res.body.text();
+        if (res.statusCode === 200) ok++;
+        else errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
+      } catch (e) {
+        errors[e.code ?? e.message] = (errors[e.code ?? e.message] ?? 0) + 1;
+      }
+      if (latencies.length < 200_000) latencies.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { elapsed, requests: ok, events: ok * eventsPerRequest, errors, p50: pct(0.5), p99: pct(0.99) };
+}
+
+// ---------- scenarios ----------
+async function ingestScenario(name, { path, concurrency, eventsPerRequest, typed }) {
+  const samples = [];
+  for (let r = 0; r < runs; r++) {
+    const spool = freshSpool(name);
+    const runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false, profile: cpuProf && r === 0 ? name : undefined });
+    try {
+      const body = eventsPerRequest > 1 ? () => batchBody(eventsPerRequest) : () => eventJson(typed);
+      await load({ url: runner.url, path, concurrency, ms: 1000, maxRequests: 1e6, body, eventsPerRequest }); // warm-up
+      await runner.call('mark');
+      const res = await load({ url: runner.url, path, concurrency, ms: seconds * 1000, maxRequests: 5_000_000 / eventsPerRequest, body, eventsPerRequest });
+      const { cpuSec } = await runner.call('cpu');
+      const perSec = (eventsPerRequest > 1 ? res.events : res.requests) / res.elapsed;
+      const sample = { perSec, eventsPerSec: res.events / res.elapsed, runnerCpu: cpuSec / res.elapsed, p50: res.p50, p99: res.p99, errors: res.errors, rssMB: procStatus(runner.pid).hwmMB };
+      log(name, `run ${r + 1}/${runs}:`, fmt(perSec), targets[name].unit, `runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%`, `p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms`, Object.keys(res.errors).length ? `errors ${JSON.stringify(res.errors)}` : '');
+      samples.push(sample);
+    } finally {
+      await runner.stop();
+      await spool.cleanup();
+    }
+  }
+  return {
+    value: median(samples.map((s) => s.perSec)),
+    unit: targets[name].unit,
+    runs: samples.map((s) => Math.round(s.perSec)),
+    detail: `c=${concurrency}, ${eventsPerRequest} event(s)/request, ${seconds}s/run; runner CPU ${(median(samples.map((s) => s.runnerCpu)) * 100).toFixed(0)}%, p50 ${median(samples.map((s) => s.p50)).toFixed(1)} ms, p99 ${median(samples.map((s) => s.p99)).toFixed(1)} ms`,
+  };
+}
+
+/** Pre-load events through /v1/batch with delivery off (no lane), fast. */
+async function preload(runner, total) {
+  const t0 = performance.now();
+  let left = total;
+  const pool = new Pool(runner.url, { connections: 8 });
+  const auth = `Basic ${Buffer.from('bench-write-key:').toString('base64')}`;
+  const worker = async () => {
+    while (left > 0) {
+      const n = Math.min(500, left);
+      left -= n;
+      const res = await pool.request({ method: 'POST', path: '/v1/batch', headers: { 'content-type': 'application/json', authorization: auth }, body: batchBody(n) });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`preload: ${res.statusCode} ${text.slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  await pool.close();
+  return total / ((performance.now() - t0) / 1000);
+}
+
+async function deliverScenario() {
+  const samples = [];
+  for (let r = 0; r < runs; r++) {
+    const spool = freshSpool('deliver');
+    const vendor = startVendor();
+    const { url: vendorUrl } = await vendor.ready;
+    let runner;
+    try {
+      runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false });
+      const preloadRate = await preload(runner, deliverEvents);
+      await runner.stop();
+      log(`deliver run ${r + 1}/${runs}: ${fmt(deliverEvents)} events queued (${fmt(preloadRate)} events/s via /v1/batch); starting delivery`);
+      runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, profile: cpuProf && r === 0 ? 'deliver' : undefined });
+      const t0 = performance.now();
+      await runner.call('mark');
+      const deadline = t0 + (quick ? 60_000 : 300_000);
+      let c = await vendor.count();
+      while (c.received < deliverEvents && performance.now() < deadline) {
+        await sleep(50);
+        c = await vendor.count();
+      }
+      const elapsed = (performance.now() - t0) / 1000;
+      const { cpuSec } = await runner.call('cpu');
+      const sample = { perSec: c.distinct / elapsed, received: c.received, distinct: c.distinct, requests: c.requests, elapsed, runnerCpu: cpuSec / elapsed, rssMB: procStatus(runner.pid).hwmMB, timedOut: c.received < deliverEvents };
+      log(`deliver run ${r + 1}/${runs}: ${fmt(sample.perSec)} events/s (${fmt(c.distinct)} distinct / ${fmt(c.received)} received in ${c.requests} requests, ${elapsed.toFixed(1)} s), runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%, peak RSS ${sample.rssMB.toFixed(0)} MB${sample.timedOut ? ' — TIMED OUT' : ''}`);
+      samples.push(sample);
+    } finally {
+      await runner?.stop();
+      await vendor.stop();
+      await spool.cleanup();
+    }
+  }
+  const m = (k) => median(samples.map((s) => s[k]));
+  return {
+    value: m('perSec'),
+    unit: 'events/s',
+    runs: samples.map((s) => Math.round(s.perSec)),
+    detail: `${fmt(deliverEvents)} queued, fake CleverTap (1000/batch); runner CPU ${(m('runnerCpu') * 100).toFixed(0)}%, runner peak RSS ${m('rssMB').toFixed(0)} MB${samples.some((s) => s.received > s.distinct) ? `, duplicates seen: ${samples.map((s) => s.received - s.distinct).join('/')}` : ''}${samples.some((s) => s.timedOut) ? ', SOME RUNS TIMED OUT' : ''}`,
+  };
+}
+
+async function rssScenario() {
+  // One run: 1M events is long. Delivery off (the integration has no lane), events via /v1/batch.
+  const spool = freshSpool('rss');
+  const runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false });
+  try {
+    const baseline = procStatus(runner.pid);
+    await runner.call('mark');
+    const t0 = performance.now();
+    const res = await load({ url: runner.url, path: '/v1/batch', concurrency: 16, ms: quick ? 60_000 : 600_000, maxRequests: rssEvents / 100, body: () => batchBody(100), eventsPerRequest: 100 });
+    const elapsed = (performance.now() - t0) / 1000;
+    await sleep(500);
+    const after = procStatus(runner.pid);
+    const stats = (await runner.call('stats')).stats;
+    const depth = stats.reduce((n, s) => n + s.depth, 0);
+    const bytes = await spool.bytes();
+    log(`rss-1m: ${fmt(res.events)} accepted in ${elapsed.toFixed(1)} s (${fmt(res.events / elapsed)} events/s), queue depth ${fmt(depth)}, runner peak RSS ${after.hwmMB.toFixed(0)} MB (now ${after.rssMB.toFixed(0)} MB, at start ${baseline.rssMB.toFixed(0)} MB), spool ${(bytes / 1e6).toFixed(0)} MB`);
+    return {
+      value: after.hwmMB,
+      unit: 'MB',
+      runs: [Math.round(after.hwmMB)],
+      detail: `${fmt(depth)} jobs queued (delivery off); RSS now ${after.rssMB.toFixed(0)} MB, idle at start ${baseline.rssMB.toFixed(0)} MB; spool on disk ${(bytes / 1e6).toFixed(0)} MB${spoolKind === 'nats' ? ' (JetStream stream bytes)' : ' (db + wal)'}; ingest ${fmt(res.events / elapsed)} events/s at c=16`,
+    };
+  } finally {
+    await runner.stop();
+    await spool.cleanup();
+  }
+}
+
+function transformScenario() {
+  const n = quick ? 20_000 : 100_000;
+  const r = spawnSync(process.execPath, [join(here, 'transform.mjs'), String(n), String(quick ? 3 : 5)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`transform.mjs failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  const results = {};
+  for (const [name, p] of Object.entries(out.plugins)) {
+    results[`transform ${name}`] = { value: p.usPerEvent, unit: 'µs/event', runs: p.runs, detail: `prepare() over ${fmt(out.events)} events (median of ${p.runs.length}); ${Math.round(p.sendShare * 100)}% mapped, rest dropped by preset` };
+  }
+  return results;
+}
+
+// ---------- top frames of a CPU profile ----------
+function topFrames(file, limit = 15) {
+  const prof = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = prof.timeDeltas;
+  prof.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url ? f.url.replace(/^.*\/(node_modules|apps|packages)\//, '$1/') : ''}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+// ---------- main ----------
+const conditions = {
+  date: new Date().toISOString(),
+  cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+  node: process.version,
+  load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  commit: spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
+  dirty: spawnSync('git', ['-C', root, 'status', '--porcelain', 'apps', 'packages'], { encoding: 'utf8' }).stdout.trim().split('\n').filter((l) => l.startsWith(' M') || l.startsWith('M')).length,
+  spool: spoolKind,
+  command: `npm run bench -- ${argv.join(' ')}`.trim(),
+};
+log(`spool=${spoolKind} runs=${runs} quick=${quick}; ${conditions.cpu}; node ${conditions.node}; load ${conditions.load}`);
+if (spoolKind === 'nats') {
+  const net = await import('node:net');
+  const up = await new Promise((resolve) => {
+    const s = net.connect(4222, '127.0.0.1', () => (s.end(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+  if (!up) {
+    console.error('NATS is not reachable at 127.0.0.1:4222. Start one: nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/nats-bench');
+    process.exit(2);
+  }
+}
+if (cpuProf) mkdirSync(profDir, { recursive: true });
+
+const results = {};
+const started = Date.now();
+for (const name of only) {
+  log(`--- ${name}`);
+  if (name === 'ingest-batch') results[name] = await ingestScenario(name, { path: '/v1/batch', concurrency: 16, eventsPerRequest: 100, typed: true });
+  if (name === 'ingest-track') results[name] = await ingestScenario(name, { path: '/v1/track', concurrency: 64, eventsPerRequest: 1, typed: false });
+  if (name === 'deliver') results[name] = await deliverScenario();
+  if (name === 'rss-1m') results[name] = await rssScenario();
+  if (name === 'transform') Object.assign(results, transformScenario());
+}
+
+const verdict = (name, v) => {
+  const t = targets[name];
+  if (!t) return '';
+  if (t.min !== undefined) return v >= t.min ? `pass (≥ ${fmt(t.min)})` : `MISS: ${Math.round((1 - v / t.min) * 100)}% below ${fmt(t.min)}`;
+  return v <= t.max ? `pass (≤ ${t.max})` : `MISS: ${Math.round((v / t.max - 1) * 100)}% above ${t.max}`;
+};
+const lines = [
+  `| scenario | median | runs | target | notes |`,
+  `| --- | --- | --- | --- | --- |`,
+  ...Object.entries(results).map(([name, r]) => `| ${name} | ${r.unit === 'µs/event' ? r.value.toFixed(2) : fmt(r.value)} ${r.unit} | ${r.runs.join(' / ')} | ${verdict(name, r.value)} | ${r.detail} |`),
+];
+console.log(`\nSignal bench — spool ${spoolKind}, ${conditions.date}, ${conditions.cpu}, node ${conditions.node}, load avg at start ${conditions.load}, commit ${conditions.commit}${conditions.dirty ? ` (+${conditions.dirty} uncommitted files in apps/packages)` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`command: ${conditions.command}\n`);
+console.log(lines.join('\n'));
+if (cpuProf) {
+  for (const f of readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    console.log(`\ntop self-time frames, ${f}:`);
+    console.log(topFrames(join(profDir, f)).join('\n'));
+  }
+}
+const jsonOut = value('json');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ conditions, results }, null, 2));

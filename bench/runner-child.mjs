@@ -1,0 +1,61 @@
+// The runner under test, in its own process (the load generator runs in the parent, so the
+// two use the two cores honestly). Started by bench/run.mjs with IPC; argv[2] is a JSON
+// options object: { dir, spool: 'sqlite'|'nats', natsPrefix, vendorUrl, delivery: boolean }.
+//
+// delivery=false: the config routes the source to the clevertap integration (so every
+// accepted event gets a delivery job), but the engine gets no lane for it, so jobs stay
+// queued. This is how the ingest and 1M-queued scenarios keep delivery out of the picture.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfigFile, startRunner } from '../apps/runner/dist/index.js';
+
+const opts = JSON.parse(process.argv[2]);
+const storage =
+  opts.spool === 'nats'
+    ? `{ driver: nats, servers: ["nats://127.0.0.1:4222"], stream_prefix: ${opts.natsPrefix} }`
+    : `{ driver: sqlite, path: ${JSON.stringify(join(opts.dir, 'spool.db'))} }`;
+const file = join(opts.dir, 'signal.config.yaml');
+writeFileSync(
+  file,
+  `server: { port: 0, host: 127.0.0.1 }
+storage: ${storage}
+http: { host_overrides: { "us1.api.clevertap.com": ${JSON.stringify(opts.vendorUrl ?? 'http://127.0.0.1:9')} } }
+sources: [ { id: web, write_key: bench-write-key } ]
+integrations:
+  - id: clevertap
+    plugin: "@signal/clevertap"
+    preset: default
+    settings: { account_id: BENCH-000-0000, passcode: bench-passcode, region: us1 }
+pipelines: [ { id: main, sources: [web], integrations: [clevertap] } ]
+`,
+);
+
+const noop = () => {};
+const logger = { debug: noop, info: noop, warn: (o, m) => console.error('[runner warn]', m, JSON.stringify(o)), error: (o, m) => console.error('[runner error]', m, JSON.stringify(o)) };
+logger.child = () => logger;
+
+const loaded = await loadConfigFile(file, { env: {} });
+const runner = await startRunner(opts.delivery ? loaded : { ...loaded, integrations: [] }, { logger, port: 0, host: '127.0.0.1' });
+let cpuAtMark = process.cpuUsage();
+process.send({ ready: true, url: runner.url, pid: process.pid });
+
+process.on('message', async (m) => {
+  try {
+    if (m.cmd === 'mark') {
+      cpuAtMark = process.cpuUsage();
+      process.send({ id: m.id, ok: true });
+    } else if (m.cmd === 'cpu') {
+      // CPU seconds (user+system) used by the runner since the last mark.
+      const u = process.cpuUsage(cpuAtMark);
+      process.send({ id: m.id, cpuSec: (u.user + u.system) / 1e6 });
+    } else if (m.cmd === 'stats') {
+      process.send({ id: m.id, stats: await runner.spool.stats() });
+    } else if (m.cmd === 'stop') {
+      await runner.stop();
+      process.send({ id: m.id, ok: true }, () => process.exit(0));
+    }
+  } catch (error) {
+    process.send({ id: m.id, error: String(error?.stack ?? error) });
+  }
+});
+process.on('disconnect', () => runner.stop().finally(() => process.exit(0)));

@@ -123,6 +123,7 @@ export class IntegrationLane {
     const chunks = this.o.integration.chunk(outgoing);
     /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
     const heldUsers = new Map<string, number>();
+    let probed = false;
     for (const [i, chunk] of chunks.entries()) {
       // A probe sends one batch; a pause (possibly hit while this chunk waited for a slot) gives the rest back.
       if ((probe && i > 0) || (!probe && this.pause !== undefined)) {
@@ -149,10 +150,13 @@ export class IntegrationLane {
         this.waker.wake();
       });
       this.requests.add(request);
-      if (probe) await request;
+      if (probe) {
+        await request;
+        probed = true;
+      }
     }
-    if (probe && this.pause !== undefined && this.pause.until <= this.o.now()) {
-      // The probe did not hit an auth failure (else pause() moved `until` on): deliver again.
+    if (probed && this.pause !== undefined && this.pause.until <= this.o.now()) {
+      // The probe reached the vendor without an auth failure (else pause() moved `until` on): deliver again.
       this.resume();
     }
     return true;

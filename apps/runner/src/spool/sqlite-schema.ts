@@ -4,7 +4,10 @@
  * `lease_until` (while in flight; a crashed runner's jobs come back after it).
  * The partial indexes keep claim cost independent of how many jobs are final.
  */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
+
+/** Indexes whose definition changed since version 1 (tables did not): dropped and rebuilt on open. */
+export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_state', 'jobs_final'];
 
 export const schema = `
 CREATE TABLE IF NOT EXISTS events (
@@ -32,8 +35,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   updated_at       INTEGER NOT NULL,
   last_result      TEXT
 );
--- due jobs, in due order
-CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at) WHERE state IN ('pending', 'retry');
+-- due jobs, in due order (state last, so stats count from the index alone)
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at, state) WHERE state IN ('pending', 'retry');
 -- a user's open jobs, in order (per-user ordering). Keyed on columns a claim does not change,
 -- so leasing a job writes no page of this index (its entries are scattered by user).
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs(integration, user_key, id) WHERE state IN ('pending', 'retry', 'inflight');

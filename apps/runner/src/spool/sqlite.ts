@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { userKeyOf, type DeliveryResult, type Exchange, type SignalEvent } from '@signal/core';
 import { SpoolError } from './errors.js';
-import { schema } from './sqlite-schema.js';
+import { rebuiltIndexes, schema, schemaVersion } from './sqlite-schema.js';
 import { applyTraitsMemory, mergeRemembered, traitKeys, type Traits } from './traits.js';
 import type {
   AppendItem,
@@ -57,6 +57,13 @@ interface JobRow {
   last_result: string | null;
 }
 
+interface DueRow {
+  id: number;
+  user_key: string;
+  next_at: number;
+  state: string;
+}
+
 interface ClaimedRow {
   id: number;
   integration: string;
@@ -105,7 +112,14 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     db.pragma('foreign_keys = OFF');
     db.pragma('cache_size = -32000');
     db.pragma('busy_timeout = 5000');
-    db.exec(schema);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== schemaVersion) {
+      db.transaction(() => {
+        if (version !== 0) for (const index of rebuiltIndexes) db.exec(`DROP INDEX IF EXISTS ${index}`);
+        db.exec(schema);
+        db.pragma(`user_version = ${schemaVersion}`);
+      })();
+    }
   } catch (error) {
     throw new SpoolError(`cannot open the SQLite spool at ${options.path}: ${(error as Error).message}`, error);
   }
@@ -122,13 +136,14 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL
        WHERE integration = ? AND state = 'inflight' AND lease_until <= ?`,
     ),
-    dueFirst: db.prepare<[string, number, number], { id: number; user_key: string; next_at: number }>(
-      `SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
-       ORDER BY next_at, id LIMIT ?`,
+    // Order matches the jobs_due index exactly (ties: pending before retry, then arrival), so no sort.
+    dueFirst: db.prepare<[string, number, number], DueRow>(
+      `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
+       ORDER BY next_at, state, id LIMIT ?`,
     ),
-    dueAfter: db.prepare<[string, number, number, number, number], { id: number; user_key: string; next_at: number }>(
-      `SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
-       AND (next_at, id) > (?, ?) ORDER BY next_at, id LIMIT ?`,
+    dueAfter: db.prepare<[string, number, number, string, number, number], DueRow>(
+      `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
+       AND (next_at, state, id) > (?, ?, ?) ORDER BY next_at, state, id LIMIT ?`,
     ),
     userOpen: db.prepare<[string, string, number], { id: number; state: JobState; next_at: number }>(
       `SELECT id, state, next_at FROM jobs WHERE integration = ? AND user_key = ? AND state IN ${openStates} ORDER BY id LIMIT ?`,
@@ -165,12 +180,18 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     nextLease: db.prepare<[string], { due: number | null }>(
       `SELECT MIN(lease_until) AS due FROM jobs WHERE integration = ? AND state = 'inflight'`,
     ),
-    // One query per partial index, so counting never scans the whole table.
-    countByState: [
-      `SELECT integration, state, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state IN ('pending', 'retry') GROUP BY integration, state`,
-      `SELECT integration, state, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state = 'inflight' GROUP BY integration, state`,
-      `SELECT integration, state, COUNT(*) AS n, NULL AS oldest FROM jobs WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') GROUP BY integration, state`,
-    ].map((sql) => db.prepare<[], { integration: string; state: JobState; n: number; oldest: number | null }>(sql)),
+    // One query per partial index, each grouped in that index's own order: counting reads
+    // index entries only, with no sorter (1M queued jobs stay cheap to count).
+    countOpen: db.prepare<[], { integration: string; pending: number; retry: number; oldest: number }>(
+      `SELECT integration, SUM(state = 'pending') AS pending, SUM(state = 'retry') AS retry, MIN(id) AS oldest
+       FROM jobs WHERE state IN ('pending', 'retry') GROUP BY integration`,
+    ),
+    countInflight: db.prepare<[], { integration: string; n: number; oldest: number }>(
+      `SELECT integration, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state = 'inflight' GROUP BY integration`,
+    ),
+    countFinal: db.prepare<[], { integration: string; state: JobState; n: number }>(
+      `SELECT integration, state, COUNT(*) AS n FROM jobs WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') GROUP BY integration, state`,
+    ),
     createdAt: db.prepare<[number], { created_at: number }>('SELECT created_at FROM jobs WHERE id = ?'),
     eventByMessage: db.prepare<[string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ?'),
     jobsByMessage: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE message_id = ? ORDER BY id'),
@@ -271,12 +292,12 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     q.recoverLeases.run(integration, opts.now);
     const claimed: number[] = [];
     const seenUsers = new Set<string>();
-    let cursor: { next_at: number; id: number } | undefined;
+    let cursor: DueRow | undefined;
     for (let page = 0; page < claimScanPages && claimed.length < opts.limit; page++) {
       const rows =
         cursor === undefined
           ? q.dueFirst.all(integration, opts.now, opts.limit)
-          : q.dueAfter.all(integration, opts.now, cursor.next_at, cursor.id, opts.limit);
+          : q.dueAfter.all(integration, opts.now, cursor.next_at, cursor.state, cursor.id, opts.limit);
       for (const row of rows) {
         if (claimed.length >= opts.limit) break;
         if (seenUsers.has(row.user_key)) continue;
@@ -288,8 +309,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         }
       }
       if (rows.length < opts.limit) break;
-      const last = rows[rows.length - 1]!;
-      cursor = { next_at: last.next_at, id: last.id };
+      cursor = rows[rows.length - 1]!;
     }
     if (claimed.length === 0) return [];
     const ids = JSON.stringify(claimed);
@@ -418,19 +438,28 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       guard('read queue stats', () => {
         const at = now();
         const byIntegration = new Map<string, QueueStats>();
-        for (const row of q.countByState.flatMap((stmt) => stmt.all())) {
-          let s = byIntegration.get(row.integration);
+        const entry = (integration: string): QueueStats => {
+          let s = byIntegration.get(integration);
           if (s === undefined) {
-            s = { integration: row.integration, depth: 0, oldestAgeMs: 0, byState: {} };
-            byIntegration.set(row.integration, s);
+            s = { integration, depth: 0, oldestAgeMs: 0, byState: {} };
+            byIntegration.set(integration, s);
           }
-          s.byState[row.state] = row.n;
-          if (row.oldest !== null) {
-            s.depth += row.n;
-            const oldest = q.createdAt.get(row.oldest);
-            if (oldest !== undefined) s.oldestAgeMs = Math.max(s.oldestAgeMs, at - oldest.created_at);
-          }
+          return s;
+        };
+        const open = (s: QueueStats, state: JobState, n: number, oldest: number): void => {
+          if (n === 0) return;
+          s.byState[state] = n;
+          s.depth += n;
+          const row = q.createdAt.get(oldest);
+          if (row !== undefined) s.oldestAgeMs = Math.max(s.oldestAgeMs, at - row.created_at);
+        };
+        for (const row of q.countOpen.all()) {
+          const s = entry(row.integration);
+          open(s, 'pending', row.pending, row.oldest);
+          open(s, 'retry', row.retry, row.oldest);
         }
+        for (const row of q.countInflight.all()) open(entry(row.integration), 'inflight', row.n, row.oldest);
+        for (const row of q.countFinal.all()) entry(row.integration).byState[row.state] = row.n;
         return [...byIntegration.values()].sort((a, b) => a.integration.localeCompare(b.integration));
       }),
 

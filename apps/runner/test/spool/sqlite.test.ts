@@ -59,7 +59,13 @@ describe('sqlite spool specifics', () => {
     const db = new Database(join(tmp, 'a', 'b', 'spool.db'));
     const plan = (sql: string, ...args: unknown[]) =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
-    const due = plan(`SELECT id, user_key, next_at FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ? ORDER BY next_at, id LIMIT 10`, 'a', 1);
+    const due = plan(`SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ? ORDER BY next_at, state, id LIMIT 10`, 'a', 1);
+    const page2 = plan(
+      `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ? AND (next_at, state, id) > (?, ?, ?) ORDER BY next_at, state, id LIMIT 10`,
+      'a', 1, 0, 'pending', 0,
+    );
+    expect(page2).toContain('jobs_due');
+    expect(page2).not.toContain('TEMP B-TREE');
     expect(due).toContain('jobs_due');
     expect(due).not.toContain('TEMP B-TREE');
     const user = plan(`SELECT * FROM jobs WHERE integration = ? AND user_key = ? AND state IN ('pending', 'retry', 'inflight') ORDER BY id LIMIT 10`, 'a', 'u');
@@ -80,5 +86,25 @@ describe('sqlite spool specifics', () => {
     expect((failed as PromiseRejectedResult).reason.name).toBe('SpoolError');
     expect((await spool.claim('a', { limit: 10, now: Date.now() + 1, leaseMs: 1000 })).map((j) => j.messageId)).toEqual([good.message_id]);
     await spool.close();
+  });
+});
+
+describe('sqlite spool query plans', () => {
+  it('stats count from indexes alone (no table rows read at 1M queued)', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    const path = join(tmp, 'spool.db');
+    await openSqliteSpool({ path }).close();
+    const db = new Database(path);
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    for (const sql of [
+      `SELECT integration, SUM(state = 'pending') AS pending, SUM(state = 'retry') AS retry, MIN(id) AS oldest FROM jobs WHERE state IN ('pending', 'retry') GROUP BY integration`,
+      `SELECT integration, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state = 'inflight' GROUP BY integration`,
+      `SELECT integration, state, COUNT(*) AS n FROM jobs WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') GROUP BY integration, state`,
+    ]) {
+      expect(plan(sql)).toContain('COVERING INDEX');
+      expect(plan(sql)).not.toContain('TEMP B-TREE');
+    }
+    db.close();
+    rmSync(tmp, { recursive: true, force: true });
   });
 });

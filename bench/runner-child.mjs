@@ -37,17 +37,21 @@ logger.child = () => logger;
 const loaded = await loadConfigFile(file, { env: {} });
 const runner = await startRunner(opts.delivery ? loaded : { ...loaded, integrations: [] }, { logger, port: 0, host: '127.0.0.1' });
 let cpuAtMark = process.cpuUsage();
+let txAtMark = runner.spool.appendTransactions ?? 0;
 process.send({ ready: true, url: runner.url, pid: process.pid });
 
 process.on('message', async (m) => {
   try {
     if (m.cmd === 'mark') {
       cpuAtMark = process.cpuUsage();
+      txAtMark = runner.spool.appendTransactions ?? 0;
       process.send({ id: m.id, ok: true });
     } else if (m.cmd === 'cpu') {
       // CPU seconds (user+system) used by the runner since the last mark.
       const u = process.cpuUsage(cpuAtMark);
-      process.send({ id: m.id, cpuSec: (u.user + u.system) / 1e6 });
+      // appendTransactions: SQLite group commits (one fsync each) since the mark; undefined for NATS.
+      const tx = runner.spool.appendTransactions;
+      process.send({ id: m.id, cpuSec: (u.user + u.system) / 1e6, commits: tx === undefined ? undefined : tx - txAtMark });
     } else if (m.cmd === 'stats') {
       process.send({ id: m.id, stats: await runner.spool.stats() });
     } else if (m.cmd === 'stop') {

@@ -210,6 +210,7 @@ async function load({ url, path, concurrency, ms, maxRequests, body, eventsPerRe
   const latencies = [];
   const deadline = performance.now() + ms;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (performance.now() < deadline && sent < maxRequests) {
       sent++;
@@ -227,10 +228,11 @@ async function load({ url, path, concurrency, ms, maxRequests, body, eventsPerRe
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await pool.close();
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { elapsed, requests: ok, events: ok * eventsPerRequest, errors, p50: pct(0.5), p99: pct(0.99) };
+  return { elapsed, requests: ok, events: ok * eventsPerRequest, errors, p50: pct(0.5), p99: pct(0.99), loadgenCpu: (cpu.user + cpu.system) / 1e6 / elapsed };
 }
 
 // ---------- scenarios ----------
@@ -246,8 +248,8 @@ async function ingestScenario(name, { path, concurrency, eventsPerRequest, typed
       const res = await load({ url: runner.url, path, concurrency, ms: seconds * 1000, maxRequests: 5_000_000 / eventsPerRequest, body, eventsPerRequest });
       const { cpuSec, commits } = await runner.call('cpu');
       const perSec = (eventsPerRequest > 1 ? res.events : res.requests) / res.elapsed;
-      const sample = { perSec, eventsPerSec: res.events / res.elapsed, runnerCpu: cpuSec / res.elapsed, p50: res.p50, p99: res.p99, errors: res.errors, commitsPerSec: commits === undefined ? undefined : commits / res.elapsed, eventsPerCommit: commits ? res.events / commits : undefined, rssMB: procStatus(runner.pid).hwmMB };
-      log(name, `run ${r + 1}/${runs}:`, fmt(perSec), targets[name].unit, `runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%`, `p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms`, sample.commitsPerSec === undefined ? '' : `${fmt(sample.commitsPerSec)} commits/s, ${sample.eventsPerCommit.toFixed(0)} events/commit`, Object.keys(res.errors).length ? `errors ${JSON.stringify(res.errors)}` : '');
+      const sample = { perSec, eventsPerSec: res.events / res.elapsed, runnerCpu: cpuSec / res.elapsed, loadgenCpu: res.loadgenCpu, p50: res.p50, p99: res.p99, errors: res.errors, commitsPerSec: commits === undefined ? undefined : commits / res.elapsed, eventsPerCommit: commits ? res.events / commits : undefined, rssMB: procStatus(runner.pid).hwmMB };
+      log(name, `run ${r + 1}/${runs}:`, fmt(perSec), targets[name].unit, `runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%, load generator CPU ${(sample.loadgenCpu * 100).toFixed(0)}%`, `p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms`, sample.commitsPerSec === undefined ? '' : `${fmt(sample.commitsPerSec)} commits/s, ${sample.eventsPerCommit.toFixed(0)} events/commit`, Object.keys(res.errors).length ? `errors ${JSON.stringify(res.errors)}` : '');
       samples.push(sample);
     } finally {
       await runner.stop();
@@ -258,7 +260,7 @@ async function ingestScenario(name, { path, concurrency, eventsPerRequest, typed
     value: median(samples.map((s) => s.perSec)),
     unit: targets[name].unit,
     runs: samples.map((s) => Math.round(s.perSec)),
-    detail: `c=${concurrency}, ${eventsPerRequest} event(s)/request, ${seconds}s/run; runner CPU ${(median(samples.map((s) => s.runnerCpu)) * 100).toFixed(0)}%, p50 ${median(samples.map((s) => s.p50)).toFixed(1)} ms, p99 ${median(samples.map((s) => s.p99)).toFixed(1)} ms${samples[0].commitsPerSec === undefined ? '' : `, ${fmt(median(samples.map((s) => s.commitsPerSec)))} commits/s (${median(samples.map((s) => s.eventsPerCommit)).toFixed(0)} events/commit)`}`,
+    detail: `c=${concurrency}, ${eventsPerRequest} event(s)/request, ${seconds}s/run; runner CPU ${(median(samples.map((s) => s.runnerCpu)) * 100).toFixed(0)}% (load generator ${(median(samples.map((s) => s.loadgenCpu)) * 100).toFixed(0)}%), p50 ${median(samples.map((s) => s.p50)).toFixed(1)} ms, p99 ${median(samples.map((s) => s.p99)).toFixed(1)} ms${samples[0].commitsPerSec === undefined ? '' : `, ${fmt(median(samples.map((s) => s.commitsPerSec)))} commits/s (${median(samples.map((s) => s.eventsPerCommit)).toFixed(0)} events/commit)`}`,
   };
 }
 

@@ -122,7 +122,7 @@ export class IntegrationLane {
 
     const chunks = this.o.integration.chunk(outgoing);
     /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
-    const heldUsers = new Map<string, number>();
+    const heldUsers = new Set<string>();
     let probed = false;
     for (const [i, chunk] of chunks.entries()) {
       // A probe sends one batch; a pause (possibly hit while this chunk waited for a slot) gives the rest back.
@@ -139,7 +139,7 @@ export class IntegrationLane {
       }
       const held = chunk.filter((o) => heldUsers.has(o.userKey));
       const send = chunk.filter((o) => !heldUsers.has(o.userKey));
-      if (held.length > 0) await this.releaseHeld(held, jobs, heldUsers);
+      if (held.length > 0) await this.releaseHeld(held, jobs);
       if (send.length === 0) {
         this.slots.release(users);
         continue;
@@ -201,7 +201,7 @@ export class IntegrationLane {
     return { outgoing, finished };
   }
 
-  private async send(batch: Outgoing[], jobs: Job[], heldUsers: Map<string, number>): Promise<void> {
+  private async send(batch: Outgoing[], jobs: Job[], heldUsers: Set<string>): Promise<void> {
     let results: DeliveryResult[];
     let exchange: Exchange | undefined;
     const started = performance.now();
@@ -225,7 +225,7 @@ export class IntegrationLane {
         return { job, result, update: { job, state: 'release' } as JobUpdate };
       }
       const update = jobUpdateFor(job, result, { at, policy: this.o.policy, payload: o.record, ...(exchange === undefined ? {} : { exchange }) });
-      if (update.state === 'retry') heldUsers.set(o.userKey, Math.max(heldUsers.get(o.userKey) ?? 0, update.retryAt));
+      if (update.state === 'retry') heldUsers.add(o.userKey);
       return { job, result, update };
     });
     await this.record(
@@ -259,25 +259,18 @@ export class IntegrationLane {
     }
   }
 
-  private async release(jobs: Job[], retryAt?: (job: Job) => number | undefined): Promise<void> {
+  private async release(jobs: Job[]): Promise<void> {
     if (jobs.length === 0) return;
     try {
-      await this.o.spool.complete(
-        jobs.map((job) => {
-          const at = retryAt?.(job);
-          return at === undefined ? { job, state: 'release' } : { job, state: 'release', retryAt: at };
-        }),
-      );
+      await this.o.spool.complete(jobs.map((job) => ({ job, state: 'release' })));
     } catch (error) {
       this.o.logger.error({ integration: this.id, jobs: jobs.length, err: describe(error) }, `giving jobs back failed; they come back when their lease expires`);
     }
   }
 
-  private releaseHeld(held: Outgoing[], jobs: Job[], heldUsers: Map<string, number>): Promise<void> {
-    return this.release(
-      held.map((o) => jobs[o.index]!),
-      (job) => heldUsers.get(job.userKey),
-    );
+  /** Gives back records whose user has an earlier record now retrying; the spool holds them behind it. */
+  private releaseHeld(held: Outgoing[], jobs: Job[]): Promise<void> {
+    return this.release(held.map((o) => jobs[o.index]!));
   }
 
   private pauseFor(message: string): void {

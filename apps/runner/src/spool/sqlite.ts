@@ -81,7 +81,9 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-const openStates = `('pending', 'retry', 'inflight')`;
+const finalStates = ['delivered', 'rejected', 'dropped', 'dead'] as const;
+/** An SQL list of known state names (never user text). */
+const sqlList = (names: readonly string[]): string => `(${names.map((n) => `'${n.replace(/[^a-z]/g, '')}'`).join(', ')})`;
 /** How many due-ordered pages a claim reads looking for unblocked users before giving up for this round. */
 const claimScanPages = 4;
 
@@ -145,9 +147,11 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
        AND (next_at, state, id) > (?, ?, ?) ORDER BY next_at, state, id LIMIT ?`,
     ),
-    userOpen: db.prepare<[string, string, number], { id: number; state: JobState; next_at: number }>(
-      `SELECT id, state, next_at FROM jobs WHERE integration = ? AND user_key = ? AND state IN ${openStates} ORDER BY id LIMIT ?`,
+    userHolds: db.prepare<[string, string], { id: number; state: JobState; next_at: number }>(
+      `SELECT id, state, next_at FROM jobs WHERE integration = ? AND user_key = ? AND state IN ('inflight', 'retry') ORDER BY id`,
     ),
+    // A job found held behind a user's retry moves to that retry time, so later scans skip it.
+    deferMany: db.prepare(`UPDATE jobs SET next_at = d.value ->> 1 FROM json_each(?) AS d WHERE jobs.id = d.value ->> 0`),
     // Bulk statements take a JSON array of ids: one call per claim, not one per job.
     lease: db.prepare(`UPDATE jobs SET state = 'inflight', lease_until = ? WHERE id IN (SELECT value FROM json_each(?))`),
     leasedJobs: db.prepare<[string], ClaimedRow>(
@@ -167,11 +171,6 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     attemptMany: db.prepare(
       `INSERT INTO attempts (job_id, at, result, exchange_id, payload)
        SELECT u.value ->> 'id', u.value ->> 'at', u.value -> 'x', u.value ->> 'e', u.value -> 'p' FROM json_each(?) AS u`,
-    ),
-    // A retrying job holds back its user's later jobs until its own retry time, so they neither
-    // overtake it nor clog every claim scan while they wait.
-    deferLater: db.prepare(
-      `UPDATE jobs SET next_at = ? WHERE integration = ? AND user_key = ? AND state IN ('pending', 'retry') AND id > ? AND next_at < ?`,
     ),
     insertExchange: db.prepare('INSERT INTO exchanges (body) VALUES (?)'),
     nextDue: db.prepare<[string], { due: number | null }>(
@@ -288,29 +287,70 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     };
   };
 
+  /**
+   * Per-user order without an index of every open job by user: a user is held back from its
+   * first job in flight or waiting to retry (jobs_hold, small). Due jobs are read in due
+   * order; a user's pending jobs are due in id order (appends are, and only retries move
+   * later), so the earlier ones come first in the scan. A user's due retries join its claim.
+   */
   const claimTx = db.transaction((integration: string, opts: ClaimOptions): Job[] => {
     q.recoverLeases.run(integration, opts.now);
-    const claimed: number[] = [];
-    const seenUsers = new Set<string>();
+    interface UserClaim {
+      /** Id of the first job that holds this user back (Infinity: none). */
+      holdId: number;
+      /** When that hold is a retry: its due time (held jobs move there). */
+      holdUntil?: number;
+      ids: number[];
+      /** The claim filled up inside this user's jobs: take no later ones. */
+      full: boolean;
+    }
+    const users = new Map<string, UserClaim>();
+    const deferred: [number, number][] = [];
+    let count = 0;
+    const userClaim = (userKey: string): UserClaim => {
+      const holds = q.userHolds.all(integration, userKey);
+      const hold = holds.find((h) => h.state === 'inflight' || h.next_at > opts.now);
+      const user: UserClaim = { holdId: hold?.id ?? Infinity, ids: [], full: false };
+      if (hold?.state === 'retry') user.holdUntil = hold.next_at;
+      for (const h of holds) {
+        if (h.id >= user.holdId) break;
+        if (count >= opts.limit) {
+          user.full = true;
+          break;
+        }
+        user.ids.push(h.id);
+        count++;
+      }
+      users.set(userKey, user);
+      return user;
+    };
     let cursor: DueRow | undefined;
-    for (let page = 0; page < claimScanPages && claimed.length < opts.limit; page++) {
+    scan: for (let page = 0; page < claimScanPages; page++) {
       const rows =
         cursor === undefined
           ? q.dueFirst.all(integration, opts.now, opts.limit)
           : q.dueAfter.all(integration, opts.now, cursor.next_at, cursor.state, cursor.id, opts.limit);
       for (const row of rows) {
-        if (claimed.length >= opts.limit) break;
-        if (seenUsers.has(row.user_key)) continue;
-        seenUsers.add(row.user_key);
-        // Take the user's open jobs in order, up to the first one that is in flight or not yet due.
-        for (const job of q.userOpen.all(integration, row.user_key, opts.limit - claimed.length)) {
-          if (job.state === 'inflight' || job.next_at > opts.now) break;
-          claimed.push(job.id);
+        if (count >= opts.limit) break scan;
+        const user = users.get(row.user_key) ?? userClaim(row.user_key);
+        if (row.id > user.holdId) {
+          if (user.holdUntil !== undefined && row.next_at < user.holdUntil) deferred.push([row.id, user.holdUntil]);
+          continue;
         }
+        // Due retries were taken with the user's holds.
+        if (row.state === 'retry' || user.full) continue;
+        if (count >= opts.limit) {
+          user.full = true;
+          continue;
+        }
+        user.ids.push(row.id);
+        count++;
       }
       if (rows.length < opts.limit) break;
       cursor = rows[rows.length - 1]!;
     }
+    if (deferred.length > 0) q.deferMany.run(JSON.stringify(deferred));
+    const claimed = [...users.values()].flatMap((u) => u.ids.sort((a, b) => a - b));
     if (claimed.length === 0) return [];
     const ids = JSON.stringify(claimed);
     q.lease.run(opts.now + opts.leaseMs, ids);
@@ -338,7 +378,6 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       const id = Number(update.job.id);
       if (update.state === 'release') {
         q.release.run(update.retryAt ?? null, at, id);
-        if (update.retryAt !== undefined) q.deferLater.run(update.retryAt, update.job.integration, update.job.userKey, id, update.retryAt);
         continue;
       }
       const { attempt } = update;
@@ -353,7 +392,6 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         ...(exchange === null ? {} : { e: exchange }),
         ...(attempt.payload === undefined ? {} : { p: attempt.payload }),
       });
-      if (update.state === 'retry') q.deferLater.run(update.retryAt, update.job.integration, update.job.userKey, id, update.retryAt);
     }
     if (outcomes.length > 0) {
       const json = JSON.stringify(outcomes);
@@ -471,8 +509,12 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
           where.push('integration = ?');
           args.push(query.integration);
         }
-        if (query.state === 'failed') where.push(`state IN ('rejected', 'dead')`);
-        else if (query.state !== undefined) {
+        // Final states are spelled out with the jobs_final index's own condition, so SQLite can use
+        // it (a bound parameter cannot prove a partial index applies): newest first without a sort.
+        const wanted = query.state === 'failed' ? ['rejected', 'dead'] : query.state === undefined ? [] : [query.state];
+        if (wanted.length > 0 && wanted.every((w) => (finalStates as readonly string[]).includes(w))) {
+          where.push(`state IN ${sqlList(finalStates)}`, `state IN ${sqlList(wanted)}`);
+        } else if (query.state !== undefined) {
           where.push('state = ?');
           args.push(query.state);
         }

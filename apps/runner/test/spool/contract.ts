@@ -137,6 +137,32 @@ export function spoolContract(name: string, open: () => Promise<Spool>, cleanup:
       expect(again[1]!.attempts).toBe(0);
     });
 
+    itTime("claims a user's due retry before that user's later jobs, even with room for only one", async () => {
+      const t0 = now();
+      const a1 = makeEvent('A');
+      const a2 = makeEvent('A');
+      await append([a1]);
+      const [job] = await claim('a', 1, t0);
+      await append([a2]);
+      await spool.complete([{ job: job!, state: 'retry', retryAt: t0 + 5_000, attempt: { at: t0, result: { status: 'retry', reason: 'HTTP 503' } } }]);
+      expect(ids(await claim('a', 1, t0 + 5_000))).toEqual([a1.message_id]);
+      expect(await claim('a', 1, t0 + 5_000)).toEqual([]);
+    });
+
+    itTime("a long backlog held behind one user's retry does not starve other users", async () => {
+      const t0 = now();
+      const first = makeEvent('A');
+      await append([first]);
+      const [job] = await claim('a', 1, t0);
+      await spool.complete([{ job: job!, state: 'retry', retryAt: t0 + 60_000, attempt: { at: t0, result: { status: 'retry', reason: 'HTTP 503' } } }]);
+      await append(Array.from({ length: 30 }, () => makeEvent('A')));
+      const b = makeEvent('B');
+      await append([b]);
+      const got: string[] = [];
+      for (let i = 0; i < 5 && got.length === 0; i++) got.push(...ids(await claim('a', 2, t0 + 1)));
+      expect(got).toEqual([b.message_id]);
+    });
+
     itTime('gives leased jobs back once the lease expires (a crashed runner)', async () => {
       const t0 = now();
       const e = makeEvent('u1');

@@ -68,8 +68,9 @@ describe('sqlite spool specifics', () => {
     expect(page2).not.toContain('TEMP B-TREE');
     expect(due).toContain('jobs_due');
     expect(due).not.toContain('TEMP B-TREE');
-    const user = plan(`SELECT * FROM jobs WHERE integration = ? AND user_key = ? AND state IN ('pending', 'retry', 'inflight') ORDER BY id LIMIT 10`, 'a', 'u');
-    expect(user).toContain('jobs_user');
+    const holds = plan(`SELECT id, state, next_at FROM jobs WHERE integration = ? AND user_key = ? AND state IN ('inflight', 'retry') ORDER BY id`, 'a', 'u');
+    expect(holds).toContain('COVERING INDEX jobs_hold');
+    expect(holds).not.toContain('TEMP B-TREE');
     db.close();
   });
 
@@ -104,6 +105,10 @@ describe('sqlite spool query plans', () => {
       expect(plan(sql)).toContain('COVERING INDEX');
       expect(plan(sql)).not.toContain('TEMP B-TREE');
     }
+    // The delivery log's common query: newest delivered jobs of one integration.
+    const log = plan(`SELECT * FROM jobs WHERE integration = 'a' AND state IN ('delivered', 'rejected', 'dropped', 'dead') AND state IN ('delivered') ORDER BY id DESC LIMIT 50`);
+    expect(log).toContain('jobs_final');
+    expect(log).not.toContain('TEMP B-TREE');
     db.close();
     rmSync(tmp, { recursive: true, force: true });
   });

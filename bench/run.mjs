@@ -389,6 +389,7 @@ const conditions = {
   load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   commit: spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
   dirty: spawnSync('git', ['-C', root, 'status', '--porcelain', 'apps', 'packages'], { encoding: 'utf8' }).stdout.trim().split('\n').filter((l) => l.startsWith(' M') || l.startsWith('M')).length,
+  runnerBuilt: statSync(join(root, 'apps/runner/dist/index.js')).mtime.toISOString(),
   spool: spoolKind,
   command: `npm run bench -- ${argv.join(' ')}`.trim(),
 };
@@ -428,7 +429,7 @@ const lines = [
   `| --- | --- | --- | --- | --- |`,
   ...Object.entries(results).map(([name, r]) => `| ${name} | ${r.unit === 'µs/event' ? r.value.toFixed(2) : fmt(r.value)} ${r.unit} | ${r.runs.join(' / ')} | ${verdict(name, r.value)} | ${r.detail} |`),
 ];
-console.log(`\nSignal bench — spool ${spoolKind}, ${conditions.date}, ${conditions.cpu}, node ${conditions.node}, load avg at start ${conditions.load}, commit ${conditions.commit}${conditions.dirty ? ` (+${conditions.dirty} uncommitted files in apps/packages)` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`\nSignal bench — spool ${spoolKind}, ${conditions.date}, ${conditions.cpu}, node ${conditions.node}, load avg at start ${conditions.load}, commit ${conditions.commit}${conditions.dirty ? ` (+${conditions.dirty} uncommitted files in apps/packages)` : ''}, runner dist built ${conditions.runnerBuilt}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`command: ${conditions.command}\n`);
 console.log(lines.join('\n'));
 if (cpuProf) {

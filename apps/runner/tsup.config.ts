@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm'],
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  define: { __SIGNAL_RUNNER_VERSION__: JSON.stringify(version) },
-  // The CLI is run directly (bin `signal`); the banner lands on every chunk, harmless on index.js.
-  banner: { js: '#!/usr/bin/env node' },
-});
+export default defineConfig(
+  packageBuild(['src/index.ts', 'src/cli.ts'], {
+    dts: { entry: 'src/index.ts' },
+    define: { __SIGNAL_RUNNER_VERSION__: JSON.stringify(version) },
+    // The CLI is run directly (bin `signal`); the banner lands on every chunk, harmless on index.js.
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+);

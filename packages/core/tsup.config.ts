@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'testkit/index': 'src/testkit/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  external: ['vitest'],
-});
+export default defineConfig(packageBuild({ index: 'src/index.ts', 'testkit/index': 'src/testkit/index.ts' }, { external: ['vitest'] }));

@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  external: ['@signal/core', 'zod'],
-});
+export default defineConfig(packageBuild(['src/index.ts'], { external: ['@signal/core', 'zod'] }));

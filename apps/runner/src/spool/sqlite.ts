@@ -162,16 +162,12 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL,
        next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state = 'inflight'`,
     ),
-    // One statement per batch: each element of the JSON array is one job's outcome.
+    // Jobs with the same outcome (a batch's delivered records) are finished in one statement.
     finishMany: db.prepare(
-      `UPDATE jobs SET state = u.value ->> 's', attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, u.value ->> 'f'),
-       next_at = COALESCE(u.value ->> 'r', next_at), lease_until = NULL, updated_at = ?, last_result = u.value -> 'x'
-       FROM json_each(?) AS u WHERE jobs.id = u.value ->> 'id'`,
+      `UPDATE jobs SET state = ?, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), next_at = COALESCE(?, next_at),
+       lease_until = NULL, updated_at = ?, last_result = ? WHERE id IN (SELECT value FROM json_each(?))`,
     ),
-    attemptMany: db.prepare(
-      `INSERT INTO attempts (job_id, at, result, exchange_id, payload)
-       SELECT u.value ->> 'id', u.value ->> 'at', u.value -> 'x', u.value ->> 'e', u.value -> 'p' FROM json_each(?) AS u`,
-    ),
+    insertAttempt: db.prepare('INSERT INTO attempts (job_id, at, result, exchange_id, payload) VALUES (?, ?, ?, ?, ?)'),
     insertExchange: db.prepare('INSERT INTO exchanges (body) VALUES (?)'),
     nextDue: db.prepare<[string], { due: number | null }>(
       `SELECT MIN(next_at) AS due FROM jobs WHERE integration = ? AND state IN ('pending', 'retry')`,
@@ -373,7 +369,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       exchangeIds.set(exchange, id);
       return id;
     };
-    const outcomes: { id: number; s: string; f: number; r?: number; x: DeliveryResult; at: number; e?: number; p?: unknown }[] = [];
+    const groups = new Map<string, { state: string; at: number; retryAt: number | null; result: string; ids: number[] }>();
     for (const update of updates) {
       const id = Number(update.job.id);
       if (update.state === 'release') {
@@ -381,23 +377,15 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         continue;
       }
       const { attempt } = update;
-      const exchange = exchangeId(attempt.exchange);
-      outcomes.push({
-        id,
-        s: update.state,
-        f: update.job.firstAttemptAt ?? attempt.at,
-        x: attempt.result,
-        at: attempt.at,
-        ...(update.state === 'retry' ? { r: update.retryAt } : {}),
-        ...(exchange === null ? {} : { e: exchange }),
-        ...(attempt.payload === undefined ? {} : { p: attempt.payload }),
-      });
+      const result = JSON.stringify(attempt.result);
+      q.insertAttempt.run(id, attempt.at, result, exchangeId(attempt.exchange), attempt.payload === undefined ? null : JSON.stringify(attempt.payload));
+      const retryAt = update.state === 'retry' ? update.retryAt : null;
+      const key = `${update.state}|${attempt.at}|${retryAt}|${result}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, { state: update.state, at: attempt.at, retryAt, result, ids: [id] });
+      else group.ids.push(id);
     }
-    if (outcomes.length > 0) {
-      const json = JSON.stringify(outcomes);
-      q.attemptMany.run(json);
-      q.finishMany.run(at, json);
-    }
+    for (const g of groups.values()) q.finishMany.run(g.state, g.at, g.retryAt, at, g.result, JSON.stringify(g.ids));
   });
 
   const toEntry = (row: JobRow): DeliveryEntry => ({

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS attempts (
   payload     TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id, id);
+-- pruning: exchanges no attempt refers to any more
+CREATE INDEX IF NOT EXISTS attempts_exchange ON attempts(exchange_id) WHERE exchange_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS user_traits (
   user_key   TEXT PRIMARY KEY,

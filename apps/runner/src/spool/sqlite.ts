@@ -37,6 +37,13 @@ export interface SqliteSpool extends Spool {
   readonly driver: 'sqlite';
   /** Append transactions committed so far (group commit: fewer than append() calls under load). */
   readonly appendTransactions: number;
+  /**
+   * Deletes final jobs (delivered, rejected, dropped, dead) last updated before `before`, with
+   * their attempts, and events and exchanges nothing refers to any more. At most `limit` jobs
+   * per call, so the caller (a retention timer) never blocks the event loop for long.
+   * Returns how many jobs were deleted; call again while it returns `limit`.
+   */
+  prune(options: { before: number; limit?: number }): Promise<number>;
 }
 
 interface JobRow {
@@ -168,6 +175,18 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
        lease_until = NULL, updated_at = ?, last_result = ? WHERE id IN (SELECT value FROM json_each(?))`,
     ),
     insertAttempt: db.prepare('INSERT INTO attempts (job_id, at, result, exchange_id, payload) VALUES (?, ?, ?, ?, ?)'),
+    pruneCandidates: db.prepare<[number, number], { id: number; message_id: string; exchanges: string | null }>(
+      `SELECT j.id, j.message_id, (SELECT json_group_array(exchange_id) FROM attempts a WHERE a.job_id = j.id AND exchange_id IS NOT NULL) AS exchanges
+       FROM jobs j WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') AND updated_at < ? LIMIT ?`,
+    ),
+    pruneAttempts: db.prepare(`DELETE FROM attempts WHERE job_id IN (SELECT value FROM json_each(?))`),
+    pruneJobs: db.prepare(`DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))`),
+    pruneEvents: db.prepare(
+      `DELETE FROM events WHERE message_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.message_id = events.message_id)`,
+    ),
+    pruneExchanges: db.prepare(
+      `DELETE FROM exchanges WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.exchange_id = exchanges.id)`,
+    ),
     insertExchange: db.prepare('INSERT INTO exchanges (body) VALUES (?)'),
     nextDue: db.prepare<[string], { due: number | null }>(
       `SELECT MIN(next_at) AS due FROM jobs WHERE integration = ? AND state IN ('pending', 'retry')`,
@@ -533,6 +552,21 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         const detail: EventDetail = { event: JSON.parse(row.body) as SignalEvent, source: row.source, deliveries };
         return detail;
       }),
+
+    prune: ({ before, limit = 10_000 }) =>
+      guard('prune the delivery log', () =>
+        db.transaction(() => {
+          const rows = q.pruneCandidates.all(before, Math.max(1, limit));
+          if (rows.length === 0) return 0;
+          const ids = JSON.stringify(rows.map((r) => r.id));
+          const exchanges = [...new Set(rows.flatMap((r) => (r.exchanges === null ? [] : (JSON.parse(r.exchanges) as number[]))))];
+          q.pruneAttempts.run(ids);
+          q.pruneJobs.run(ids);
+          q.pruneEvents.run(JSON.stringify([...new Set(rows.map((r) => r.message_id))]));
+          if (exchanges.length > 0) q.pruneExchanges.run(JSON.stringify(exchanges));
+          return rows.length;
+        })(),
+      ),
 
     nextDueAt: (integration) =>
       guard('read the next due time', () => {

@@ -113,3 +113,40 @@ describe('sqlite spool query plans', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 });
+
+describe('sqlite spool retention', () => {
+  it('prune deletes old final jobs with their attempts, events and exchanges, and keeps everything still needed', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    const path = join(tmp, 'spool.db');
+    let t = 1_000_000;
+    const spool = openSqliteSpool({ path, now: () => t });
+    const oldDone = makeEvent('u1');
+    const shared = makeEvent('u2');
+    const open = makeEvent('u3');
+    await spool.append([
+      { event: oldDone, integrations: ['a'], source: 'web' },
+      { event: shared, integrations: ['a', 'b'], source: 'web' },
+      { event: open, integrations: ['a'], source: 'web' },
+    ]);
+    const jobs = await spool.claim('a', { limit: 10, now: t, leaseMs: 60_000 });
+    const exchange = { request: { method: 'POST', url: 'u', headers: {}, body: 'b' }, durationMs: 1 };
+    const done = (job: (typeof jobs)[number]) => ({ job, state: 'delivered' as const, attempt: { at: t, result: { status: 'delivered' as const }, exchange } });
+    await spool.complete([done(jobs[0]!), done(jobs[1]!)]);
+    t += 10_000;
+    expect(await spool.prune({ before: t - 20_000 })).toBe(0);
+    expect(await spool.prune({ before: t, limit: 1 })).toBe(1);
+    expect(await spool.prune({ before: t })).toBe(1);
+    expect(await spool.prune({ before: t })).toBe(0);
+    await spool.close();
+    // Oracle: the file itself.
+    const db = new Database(path, { readonly: true });
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    expect(db.prepare('SELECT message_id FROM events ORDER BY seq').all().map((r) => (r as { message_id: string }).message_id)).toEqual([shared.message_id, open.message_id]);
+    expect(count(`SELECT COUNT(*) AS n FROM jobs`)).toBe(2);
+    expect(count(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'delivered'`)).toBe(0);
+    expect(count(`SELECT COUNT(*) AS n FROM attempts`)).toBe(0);
+    expect(count(`SELECT COUNT(*) AS n FROM exchanges`)).toBe(0);
+    db.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});

@@ -5,6 +5,7 @@ import { createHttpClient, createIntegration, type HttpClient, type Logger, type
 import { createDeliveryEngine } from '../../src/delivery/index.js';
 import type { AttemptEvent, DeliveryEngine } from '../../src/delivery/index.js';
 import { openSqliteSpool, type SqliteSpool } from '../../src/spool/sqlite.js';
+import type { Spool } from '../../src/spool/types.js';
 import { startFakeVendor, type FakeHandler, type FakeVendor } from './fake-vendor.js';
 import { testDestination } from './test-destination.js';
 
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   timeoutMs?: number;
   lingerMs?: number;
   concurrency?: number;
+  /** Wraps the spool the engine sees (fault injection). */
+  wrapSpool?: (spool: Spool) => Spool;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -57,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     error: (obj, msg) => logs.push({ level: 'error', obj, msg }),
   };
   const engine = createDeliveryEngine({
-    spool,
+    spool: options.wrapSpool?.(spool) ?? spool,
     integrations: [integration],
     http,
     retry: { base_ms: 1_000, max_attempts: 3, ...options.retry },

@@ -91,7 +91,7 @@ export class IntegrationLane {
         }
         if (!(await this.cycle(false))) await this.idle();
       } catch (error) {
-        this.o.logger.error({ integration: this.id, err: describe(error) }, `delivery loop of ${this.id} failed; retrying after the poll interval`);
+        this.o.logger.error({ integration: this.id, err: this.explain(error) }, `delivery loop of ${this.id} failed; retrying after the poll interval`);
         await this.waker.sleep(this.o.pollIntervalMs);
       }
     }
@@ -188,8 +188,8 @@ export class IntegrationLane {
         result = prepared.result;
       } catch (error) {
         // A mapping bug must not lose the event: retry it (dead-lettered, replayable, if it persists).
-        this.o.logger.error({ integration: this.id, messageId: job.messageId, err: describe(error) }, `preparing an event for ${this.id} failed`);
-        result = { status: 'retry', reason: `preparing the event failed: ${this.o.integration.redact(describe(error))}` };
+        this.o.logger.error({ integration: this.id, messageId: job.messageId, err: this.explain(error) }, `preparing an event for ${this.id} failed`);
+        result = { status: 'retry', reason: `preparing the event failed: ${this.explain(error)}` };
       }
       if (result.status === 'auth') {
         this.pauseFor(result.message);
@@ -211,8 +211,8 @@ export class IntegrationLane {
       exchange = outcome.exchange;
     } catch (error) {
       // ContractError (wrong result count) or a plugin bug: retry, so the events are never lost.
-      this.o.logger.error({ integration: this.id, records: batch.length, err: describe(error) }, `sending a batch to ${this.id} failed unexpectedly; the events will be retried`);
-      const reason = this.o.integration.redact(describe(error));
+      this.o.logger.error({ integration: this.id, records: batch.length, err: this.explain(error) }, `sending a batch to ${this.id} failed unexpectedly; the events will be retried`);
+      const reason = this.explain(error);
       results = batch.map(() => ({ status: 'retry', reason }));
     }
     const durationMs = exchange?.durationMs ?? performance.now() - started;
@@ -242,7 +242,7 @@ export class IntegrationLane {
     try {
       await this.o.spool.complete(updates);
     } catch (error) {
-      this.o.logger.error({ integration: this.id, jobs: updates.length, err: describe(error) }, `recording delivery results for ${this.id} failed; the jobs come back when their lease expires`);
+      this.o.logger.error({ integration: this.id, jobs: updates.length, err: this.explain(error) }, `recording delivery results for ${this.id} failed; the jobs come back when their lease expires`);
       return;
     }
     for (const { job, result, update } of finished) {
@@ -264,13 +264,18 @@ export class IntegrationLane {
     try {
       await this.o.spool.complete(jobs.map((job) => ({ job, state: 'release' })));
     } catch (error) {
-      this.o.logger.error({ integration: this.id, jobs: jobs.length, err: describe(error) }, `giving jobs back failed; they come back when their lease expires`);
+      this.o.logger.error({ integration: this.id, jobs: jobs.length, err: this.explain(error) }, `giving jobs back failed; they come back when their lease expires`);
     }
   }
 
   /** Gives back records whose user has an earlier record now retrying; the spool holds them behind it. */
   private releaseHeld(held: Outgoing[], jobs: Job[]): Promise<void> {
     return this.release(held.map((o) => jobs[o.index]!));
+  }
+
+  /** An error as text fit for logs and the delivery log: a plugin's message may quote a URL with its key. */
+  private explain(error: unknown): string {
+    return this.o.integration.redact(describe(error));
   }
 
   private pauseFor(message: string): void {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpoolError } from '../../src/spool/errors.js';
 import { makeEvent } from '../spool/contract.js';
-import { eventually, startHarness, type Harness } from './harness.js';
+import { SECRET, eventually, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -34,6 +34,22 @@ describe('delivery engine: faults and limits', () => {
     h.engine.wake();
     await eventually(async () => expect((await h!.spool.event(e.message_id))!.deliveries[0]!.state).toBe('delivered'));
     expect(h.vendor.requests).toHaveLength(2);
+  });
+
+  it('a plugin that throws with its key in the message: retried, and the key is masked in logs and the delivery log', async () => {
+    h = await startHarness({ settings: { leaky: true } });
+    const e = makeEvent('u1');
+    await h.append([e]);
+    h.engine.start();
+    const d = await eventually(async () => {
+      const x = (await h!.spool.event(e.message_id))!.deliveries[0]!;
+      expect(x.state).toBe('retry');
+      return x;
+    });
+    expect(d.lastResult).toMatchObject({ status: 'retry', reason: expect.stringContaining('key=[REDACTED]') });
+    expect(h.logs.some((l) => l.level === 'error')).toBe(true);
+    expect(JSON.stringify(h.logs)).not.toContain(SECRET);
+    expect(JSON.stringify(d)).not.toContain(SECRET);
   });
 
   it('a configured concurrency is capped at the plugin maximum, and a lower one is honoured', async () => {

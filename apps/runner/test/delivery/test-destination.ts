@@ -23,6 +23,8 @@ export const testDestination = defineDestination({
     concurrency: z.number().int().positive().default(2),
     /** Answer with a wrong result count (a plugin bug) when the vendor body says so. */
     buggy: z.boolean().default(false),
+    /** buildRequest throws an error quoting the key (a careless plugin). */
+    leaky: z.boolean().default(false),
   }),
   secrets: ['api_key'],
   presets: { default: { unmapped: 'passthrough', events: { 'Ignored Event': 'drop' } } },
@@ -34,6 +36,7 @@ export const testDestination = defineDestination({
     return { id: mapped.event.message_id, user: mapped.event.user_id ?? mapped.event.anonymous_id ?? '', name: mapped.name, props: mapped.properties };
   },
   buildRequest(batch, ctx) {
+    if (ctx.settings.leaky) throw new TypeError(`cannot build https://vendor.test/batch?key=${ctx.settings.api_key}`);
     return {
       method: 'POST',
       url: 'http://vendor.test/batch',

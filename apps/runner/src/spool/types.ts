@@ -131,7 +131,7 @@ export interface Spool {
    * Records outcomes of claimed jobs; the engine calls it once per batch, so write them in
    * one transaction. Every non-release update counts one attempt and appends it to the
    * job's history (the delivery log). A retry or a release with retryAt also holds the
-   * user's later jobs until then (SQLite stores it on them; they may not overtake it).
+   * user's later jobs until then (they may not overtake it; SQLite moves them to that time when a claim meets them).
    * Throws SpoolError (src/spool/errors.ts) when storage fails; the jobs then come back
    * when their lease expires.
    */

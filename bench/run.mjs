@@ -30,6 +30,7 @@ if (flag('help')) {
   --deliver-events N   events pre-loaded for the delivery run (default 200000)
   --rss-events N   events queued for the RSS scenario (default 1000000)
   --cpu-prof       write V8 CPU profiles of the runner to bench/profiles/ and print its top frames
+  --runner FILE    runner module to test (default apps/runner/dist/index.js; node bench/build-head.mjs builds bench/.build/runner.mjs from HEAD)
   --json FILE      also write the results as JSON`);
   process.exit(0);
 }
@@ -44,6 +45,7 @@ const seconds = Number(value('seconds', quick ? 4 : 10));
 const deliverEvents = Number(value('deliver-events', quick ? 30_000 : 200_000));
 const rssEvents = Number(value('rss-events', quick ? 100_000 : 1_000_000));
 const cpuProf = flag('cpu-prof');
+const runnerModule = value('runner') === undefined ? undefined : join(process.cwd(), value('runner'));
 const profDir = join(here, 'profiles');
 
 const targets = {
@@ -127,7 +129,7 @@ function startVendor() {
 
 async function startRunnerProcess({ dir, natsPrefix, vendorUrl, delivery, profile }) {
   const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=runner-${profile}-${Date.now()}.cpuprofile`] : [];
-  const c = child('runner-child.mjs', [JSON.stringify({ dir, spool: spoolKind, natsPrefix, vendorUrl, delivery })], execArgv);
+  const c = child('runner-child.mjs', [JSON.stringify({ dir, spool: spoolKind, natsPrefix, vendorUrl, delivery, runnerModule })], execArgv);
   const info = await c.ready;
   return { ...c, url: info.url, pid: info.pid, stop: async () => {
     const exited = new Promise((r) => c.proc.once('exit', r));
@@ -389,7 +391,8 @@ const conditions = {
   load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   commit: spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
   dirty: spawnSync('git', ['-C', root, 'status', '--porcelain', 'apps', 'packages'], { encoding: 'utf8' }).stdout.trim().split('\n').filter((l) => l.startsWith(' M') || l.startsWith('M')).length,
-  runnerBuilt: statSync(join(root, 'apps/runner/dist/index.js')).mtime.toISOString(),
+  runnerBuilt: runnerModule === undefined ? statSync(join(root, 'apps/runner/dist/index.js')).mtime.toISOString() : undefined,
+  runnerModule: runnerModule === undefined ? 'apps/runner/dist' : `${value('runner')} (${/built from (\S+ \(\w+\))/.exec(readFileSync(runnerModule, 'utf8').slice(0, 400))?.[1] ?? 'unknown revision'})`,
   spool: spoolKind,
   command: `npm run bench -- ${argv.join(' ')}`.trim(),
 };
@@ -429,7 +432,7 @@ const lines = [
   `| --- | --- | --- | --- | --- |`,
   ...Object.entries(results).map(([name, r]) => `| ${name} | ${r.unit === 'µs/event' ? r.value.toFixed(2) : fmt(r.value)} ${r.unit} | ${r.runs.join(' / ')} | ${verdict(name, r.value)} | ${r.detail} |`),
 ];
-console.log(`\nSignal bench — spool ${spoolKind}, ${conditions.date}, ${conditions.cpu}, node ${conditions.node}, load avg at start ${conditions.load}, commit ${conditions.commit}${conditions.dirty ? ` (+${conditions.dirty} uncommitted files in apps/packages)` : ''}, runner dist built ${conditions.runnerBuilt}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`\nSignal bench — spool ${spoolKind}, ${conditions.date}, ${conditions.cpu}, node ${conditions.node}, load avg at start ${conditions.load}, commit ${conditions.commit}${conditions.dirty ? ` (+${conditions.dirty} uncommitted files in apps/packages)` : ''}, runner: ${conditions.runnerModule}${conditions.runnerBuilt ? ` built ${conditions.runnerBuilt}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`command: ${conditions.command}\n`);
 console.log(lines.join('\n'));
 if (cpuProf) {

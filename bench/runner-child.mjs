@@ -6,10 +6,15 @@
 // accepted event gets a delivery job), but the engine gets no lane for it, so jobs stay
 // queued. This is how the ingest and 1M-queued scenarios keep delivery out of the picture.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadConfigFile, startRunner } from '../apps/runner/dist/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const opts = JSON.parse(process.argv[2]);
+// The runner module: apps/runner/dist by default, or --runner <file> (e.g. bench/.build/runner.mjs from build-head.mjs).
+const { loadConfigFile, startRunner } = await import(pathToFileURL(resolve(opts.runnerModule ?? join(here, '../apps/runner/dist/index.js'))).href);
+// The plugin by path, so any runner module loads the same built package.
+const clevertapPlugin = join(here, '../packages/clevertap/dist/index.js');
 const storage =
   opts.spool === 'nats'
     ? `{ driver: nats, servers: ["nats://127.0.0.1:4222"], stream_prefix: ${opts.natsPrefix} }`
@@ -23,7 +28,7 @@ http: { host_overrides: { "us1.api.clevertap.com": ${JSON.stringify(opts.vendorU
 sources: [ { id: web, write_key: bench-write-key } ]
 integrations:
   - id: clevertap
-    plugin: "@signal/clevertap"
+    plugin: ${JSON.stringify(clevertapPlugin)}
     preset: default
     settings: { account_id: BENCH-000-0000, passcode: bench-passcode, region: us1 }
 pipelines: [ { id: main, sources: [web], integrations: [clevertap] } ]

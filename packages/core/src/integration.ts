@@ -52,8 +52,8 @@ export interface Integration {
   prepare(event: SignalEvent, index?: number): Prepared;
   /** Splits records into request-sized chunks (the one batching rule). */
   chunk(outgoing: readonly Outgoing[]): Outgoing[][];
-  /** Sends one chunk; never throws for vendor or network failures. */
-  send(batch: Outgoing[], http: HttpClient, logger?: Logger): Promise<SendOutcome>;
+  /** Sends one chunk; never throws for vendor, network or request-building failures (only for a broken contract). `now` is the clock plugins see. */
+  send(batch: Outgoing[], http: HttpClient, logger?: Logger, now?: () => number): Promise<SendOutcome>;
 }
 
 export function parseSettings(destination: AnyDestination, settings: unknown, where = 'settings'): unknown {
@@ -119,9 +119,18 @@ export function createIntegration(destination: AnyDestination, config: Integrati
     }
   };
 
-  const send = async (batch: Outgoing[], http: HttpClient, logger: Logger = silentLogger): Promise<SendOutcome> => {
-    const ctx: RequestContext<unknown> = { ...tctx, logger, now: Date.now };
-    const request = destination.buildRequest(batch, ctx);
+  const send = async (batch: Outgoing[], http: HttpClient, logger: Logger = silentLogger, now: () => number = Date.now): Promise<SendOutcome> => {
+    const ctx: RequestContext<unknown> = { ...tctx, logger, now };
+    let request: HttpRequest;
+    try {
+      request = destination.buildRequest(batch, ctx);
+    } catch (error) {
+      // Nothing was sent: a deterministic failure, so retrying cannot help (a typed error may say otherwise).
+      const result = redactResult(resultFromError(error), redact);
+      const message = redact(error instanceof Error ? error.message : String(error));
+      logger.error({ integration: id, records: batch.length, err: message }, `${destination.id}: building the request failed; nothing was sent`);
+      return { results: batch.map(() => result), exchange: { request: { method: '', url: '', headers: {}, body: '' }, error: `buildRequest failed: ${message}`, durationMs: 0 } };
+    }
     const started = performance.now();
     const exchange: Exchange = {
       request: {

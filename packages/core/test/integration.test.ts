@@ -78,3 +78,32 @@ describe('delivery log of a gzipped request', () => {
     await vendor.close();
   });
 });
+
+describe('send when buildRequest throws', () => {
+  it('sends nothing and gives every event the typed result, masked', async () => {
+    const vendor = await startFakeVendor(exampleAccept);
+    const http = createHttpClient({ hostOverrides: { '*': vendor.url } });
+    const failing = { ...examplePlugin, buildRequest: () => { throw new PayloadValidationError('batch too odd for longenough-secret', 'odd'); } };
+    const integration = createIntegration(failing, { settings: { api_key: 'longenough-secret' } });
+    const { results, exchanges } = await deliverAll(integration, [event({ type: 'track', event: 'Signed Up', user_id: 'u' })], http);
+    expect(results).toEqual([{ status: 'rejected', code: 'odd', message: 'batch too odd for [REDACTED]' }]);
+    expect(exchanges[0]?.error).toContain('buildRequest failed');
+    expect(vendor.requests).toHaveLength(0);
+    await http.close();
+    await vendor.close();
+  });
+
+  it('passes the caller clock to plugins', async () => {
+    const vendor = await startFakeVendor(exampleAccept);
+    const http = createHttpClient({ hostOverrides: { '*': vendor.url } });
+    let seen = 0;
+    const clocked = { ...examplePlugin, buildRequest: (b: Parameters<typeof examplePlugin.buildRequest>[0], ctx: Parameters<typeof examplePlugin.buildRequest>[1]) => { seen = ctx.now(); return examplePlugin.buildRequest(b, ctx); } };
+    const integration = createIntegration(clocked, { settings: { api_key: 'longenough-secret' } });
+    const prepared = integration.prepare(event({ type: 'track', event: 'Signed Up', user_id: 'u' }));
+    if (prepared.outcome !== 'send') throw new Error('fixture');
+    await integration.send([prepared.outgoing], http, undefined, () => 42);
+    expect(seen).toBe(42);
+    await http.close();
+    await vendor.close();
+  });
+});

@@ -206,7 +206,7 @@ export class IntegrationLane {
     let exchange: Exchange | undefined;
     const started = performance.now();
     try {
-      const outcome = await this.o.integration.send(batch, this.o.http, this.o.logger);
+      const outcome = await this.o.integration.send(batch, this.o.http, this.o.logger, this.o.now);
       results = outcome.results;
       exchange = outcome.exchange;
     } catch (error) {

@@ -36,17 +36,18 @@ describe('delivery engine: faults and limits', () => {
     expect(h.vendor.requests).toHaveLength(2);
   });
 
-  it('a plugin that throws with its key in the message: retried, and the key is masked in logs and the delivery log', async () => {
+  it('a plugin whose buildRequest throws with its key in the message: rejected (nothing sent), the key masked in logs and the delivery log', async () => {
     h = await startHarness({ settings: { leaky: true } });
     const e = makeEvent('u1');
     await h.append([e]);
     h.engine.start();
     const d = await eventually(async () => {
       const x = (await h!.spool.event(e.message_id))!.deliveries[0]!;
-      expect(x.state).toBe('retry');
+      expect(x.state).toBe('rejected');
       return x;
     });
-    expect(d.lastResult).toMatchObject({ status: 'retry', reason: expect.stringContaining('key=[REDACTED]') });
+    expect(d.lastResult).toMatchObject({ status: 'rejected', code: 'plugin_error', message: expect.stringContaining('key=[REDACTED]') });
+    expect(h.vendor.requests).toHaveLength(0);
     expect(h.logs.some((l) => l.level === 'error')).toBe(true);
     expect(JSON.stringify(h.logs)).not.toContain(SECRET);
     expect(JSON.stringify(d)).not.toContain(SECRET);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeEvent } from '../spool/contract.js';
 import { eventually, startHarness, type Harness } from './harness.js';
-import type { RecordedRequest } from './fake-vendor.js';
+import type { RecordedRequest } from '@signal/core/testkit';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 const ok = { status: 200, body: {} };
-const idsIn = (r: RecordedRequest) => (r.json as { records: { id: string }[] }).records.map((x) => x.id);
+const idsIn = (r: RecordedRequest) => r.json<{ records: { id: string }[] }>().records.map((x) => x.id);
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
 describe('delivery engine: auth pause', () => {
@@ -102,7 +102,7 @@ describe('delivery engine: per-user order', () => {
     h = await startHarness({
       settings: { batch: 1, concurrency: 4 },
       handler: async (req) => {
-        const users = (req.json as { records: { user: string }[] }).records.map((r) => r.user);
+        const users = req.json<{ records: { user: string }[] }>().records.map((r) => r.user);
         for (const u of users) {
           if ((inFlightUsers.get(u) ?? 0) > 0) overlap = true;
           inFlightUsers.set(u, (inFlightUsers.get(u) ?? 0) + 1);

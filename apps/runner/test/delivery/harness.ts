@@ -6,7 +6,7 @@ import { createDeliveryEngine } from '../../src/delivery/index.js';
 import type { AttemptEvent, DeliveryEngine } from '../../src/delivery/index.js';
 import { openSqliteSpool, type SqliteSpool } from '../../src/spool/sqlite.js';
 import type { Spool } from '../../src/spool/types.js';
-import { startFakeVendor, type FakeHandler, type FakeVendor } from './fake-vendor.js';
+import { startFakeVendor, type FakeHandler, type FakeVendor } from '@signal/core/testkit';
 import { testDestination } from './test-destination.js';
 
 export const SECRET = 'sekret-api-key-4242';
@@ -89,7 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await spool.append(events.map((event) => ({ event, integrations: ['test'], source: 'web' })));
       engine.wake('test');
     },
-    batches: () => vendor.requests.map((r) => ((r.json as { records: { id: string }[] }).records ?? []).map((rec) => rec.id)),
+    batches: () => vendor.requests.map((r) => (r.json<{ records: { id: string }[] }>().records ?? []).map((rec) => rec.id)),
     async close() {
       if (closed) return;
       closed = true;

@@ -21,11 +21,14 @@ export interface RecordedRequest {
   body: string;
   /** Raw bytes as received. */
   rawBody: Buffer;
+  /** Requests already being handled when this one arrived (an oracle for concurrency limits). */
+  concurrent: number;
   json<T = unknown>(): T;
   form(): Record<string, string>;
 }
 
-export type FakeHandler = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
+/** `index`: this request's position among all requests received (0-based). */
+export type FakeHandler = (req: RecordedRequest, index: number) => FakeResponse | Promise<FakeResponse>;
 
 export interface FakeVendor {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
@@ -39,7 +42,7 @@ export interface FakeVendor {
 
 const defaultHandler: FakeHandler = () => ({ status: 200, body: { success: true } });
 
-function record(req: IncomingMessage, raw: Buffer): RecordedRequest {
+function record(req: IncomingMessage, raw: Buffer, concurrent: number): RecordedRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   const path = req.url ?? '/';
@@ -53,6 +56,7 @@ function record(req: IncomingMessage, raw: Buffer): RecordedRequest {
     headers,
     body,
     rawBody: raw,
+    concurrent,
     json: <T>() => JSON.parse(body) as T,
     form: () => Object.fromEntries(new URLSearchParams(body)),
   };
@@ -62,16 +66,25 @@ export async function startFakeVendor(handler: FakeHandler = defaultHandler): Pr
   let current = handler;
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
+  let active = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const concurrent = active++;
+    // Done when the answer is written or the connection goes (reset, timeout, client gave up).
+    let done = false;
+    const finish = () => {
+      if (!done) active--;
+      done = true;
+    };
+    res.on('close', finish);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const recorded = record(req, Buffer.concat(chunks));
+        const recorded = record(req, Buffer.concat(chunks), concurrent);
         requests.push(recorded);
         let answer: FakeResponse;
         try {
-          answer = await current(recorded);
+          answer = await current(recorded, requests.length - 1);
         } catch (error) {
           answer = { status: 500, body: { error: String(error) } };
         }
@@ -85,7 +98,7 @@ export async function startFakeVendor(handler: FakeHandler = defaultHandler): Pr
           'content-type': isText ? 'text/plain' : 'application/json',
           ...answer.headers,
         });
-        res.end(payload);
+        res.end(payload, finish);
       })();
     });
   });

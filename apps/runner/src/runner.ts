@@ -8,6 +8,7 @@ import { createDeliveryEngine, type AttemptEvent } from './delivery/index.js';
 export type { AttemptEvent };
 import { countAttempt, createMetrics, type RunnerMetrics } from './metrics/registry.js';
 import { openSpool } from './storage/open-spool.js';
+import { startRetention } from './storage/retention.js';
 import type { Spool } from './spool/types.js';
 
 /** The runner could not start (port taken, spool unavailable). The message says what to do. */
@@ -43,6 +44,7 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   const { config } = loaded;
   const { logger } = options;
   const spool = await openSpool(loaded);
+  const stopRetention = config.storage.driver === 'sqlite' ? startRetention(spool, config.storage.retention_days, logger) : () => {};
   const timeoutMs = options.httpTimeoutMs ?? config.http.timeout_ms;
   const http: HttpClient = createHttpClient({ hostOverrides: config.http.host_overrides, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 
@@ -102,6 +104,7 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
     await app.listen({ port, host });
   } catch (error) {
     running = false;
+    stopRetention();
     await engine.stop();
     await spool.close();
     await http.close();
@@ -119,6 +122,7 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   const stop = () => {
     stopping ??= (async () => {
       running = false;
+      stopRetention();
       await app.close();
       await engine.stop();
       await spool.close();

@@ -19,6 +19,8 @@ const serverSchema = z.strictObject({
 const sqliteStorage = z.strictObject({
   driver: z.literal('sqlite'),
   path: z.string().min(1).default('./data/signal.db'),
+  /** Finished jobs (and their attempts, events and requests) older than this leave the delivery log. */
+  retention_days: z.number().positive().default(7),
 });
 
 /** Scale-out spool (NATS JetStream); options beyond `servers` are documented in src/spool/nats.ts. */
@@ -70,7 +72,7 @@ const pipelineSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     server: serverSchema.default({ port: 8080, host: '0.0.0.0' }),
-    storage: storageSchema.default({ driver: 'sqlite', path: './data/signal.db' }),
+    storage: storageSchema.default({ driver: 'sqlite', path: './data/signal.db', retention_days: 7 }),
     http: httpSchema.default({ host_overrides: {} }),
     sources: z.array(sourceSchema).min(1, 'needs at least one source (an id and a write_key)'),
     integrations: z.array(integrationSchema).default([]),

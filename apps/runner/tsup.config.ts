@@ -5,8 +5,8 @@ import { packageBuild } from '../../tsup.shared.js';
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig(
-  packageBuild(['src/index.ts', 'src/cli.ts'], {
-    dts: { entry: 'src/index.ts' },
+  packageBuild({ index: 'src/index.ts', cli: 'src/cli.ts', 'spool/index': 'src/spool/index.ts' }, {
+    dts: { entry: { index: 'src/index.ts', 'spool/index': 'src/spool/index.ts' } },
     define: { __SIGNAL_RUNNER_VERSION__: JSON.stringify(version) },
     // The CLI is run directly (bin `signal`); the banner lands on every chunk, harmless on index.js.
     banner: { js: '#!/usr/bin/env node' },

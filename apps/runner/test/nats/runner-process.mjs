@@ -1,13 +1,13 @@
 /**
  * A minimal runner process for the process-level scale-out test: claims the
  * `hook` integration's jobs, POSTs each message id to the fake vendor, then
- * completes them. Bundled with esbuild by the test and run with plain node.
+ * completes them. Plain node over the built package (`npm test` builds first).
  * argv: <nats url> <stream prefix> <vendor url> <runner name>
  */
-import { openNatsSpool } from '../../src/spool/nats.js';
+import { openNatsSpool } from '../../dist/spool/index.js';
 
-async function main(): Promise<void> {
-  const [servers, prefix, vendor, name] = process.argv.slice(2) as [string, string, string, string];
+async function main() {
+  const [servers, prefix, vendor, name] = process.argv.slice(2);
   const spool = await openNatsSpool({ servers: [servers], stream_prefix: prefix, name });
   process.send?.('ready');
   for (;;) {
@@ -19,11 +19,11 @@ async function main(): Promise<void> {
     for (const job of jobs) {
       await fetch(vendor, { method: 'POST', headers: { 'x-runner': name }, body: job.messageId });
     }
-    await spool.complete(jobs.map((job) => ({ job, state: 'delivered' as const, attempt: { at: Date.now(), result: { status: 'delivered' as const } } })));
+    await spool.complete(jobs.map((job) => ({ job, state: 'delivered', attempt: { at: Date.now(), result: { status: 'delivered' } } })));
   }
 }
 
-main().catch((error: unknown) => {
+main().catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -96,7 +96,8 @@ function child(script, args, execArgv = []) {
     const w = waiting.get(m?.id);
     if (w) {
       waiting.delete(m.id);
-      m.error ? w.reject(new Error(m.error)) : w.resolve(m);
+      if (m.error) w.reject(new Error(m.error));
+      else w.resolve(m);
     }
   });
   proc.on('exit', (code) => {

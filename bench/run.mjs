@@ -29,6 +29,7 @@ if (flag('help')) {
   --seconds S      duration of each ingest run (default 10)
   --deliver-events N   events pre-loaded for the delivery run (default 200000)
   --rss-events N   events queued for the RSS scenario (default 1000000)
+  --rss-drain      rss-1m then restarts with delivery on and reports peak RSS while the backlog drains (≤ 4 min)
   --cpu-prof       write V8 CPU profiles of the runner to bench/profiles/ and print its top frames
   --runner FILE    runner module to test (default apps/runner/dist/index.js; node bench/build-head.mjs builds bench/.build/runner.mjs from HEAD)
   --json FILE      also write the results as JSON`);
@@ -331,7 +332,8 @@ async function deliverScenario() {
 async function rssScenario() {
   // One run: 1M events is long. Delivery off (the integration has no lane), events via /v1/batch.
   const spool = freshSpool('rss');
-  const runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false });
+  let runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false });
+  let vendor;
   try {
     const baseline = procStatus(runner.pid);
     await runner.call('mark');
@@ -344,14 +346,34 @@ async function rssScenario() {
     const depth = stats.reduce((n, s) => n + s.depth, 0);
     const bytes = await spool.bytes();
     log(`rss-1m: ${fmt(res.events)} accepted in ${elapsed.toFixed(1)} s (${fmt(res.events / elapsed)} events/s), queue depth ${fmt(depth)}, runner peak RSS ${after.hwmMB.toFixed(0)} MB (now ${after.rssMB.toFixed(0)} MB, at start ${baseline.rssMB.toFixed(0)} MB), spool ${(bytes / 1e6).toFixed(0)} MB`);
+    let drain = '';
+    if (flag('rss-drain')) {
+      // Restart with the lane on and a fake CleverTap: peak RSS while the backlog drains (bounded in time).
+      await runner.stop();
+      vendor = startVendor();
+      const { url: vendorUrl } = await vendor.ready;
+      runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true });
+      const t1 = performance.now();
+      const limitMs = quick ? 60_000 : 240_000;
+      let c = await vendor.count();
+      while (c.received < res.events && performance.now() - t1 < limitMs) {
+        await sleep(200);
+        c = await vendor.count();
+      }
+      const secs = (performance.now() - t1) / 1000;
+      const peak = procStatus(runner.pid).hwmMB;
+      drain = `; draining with delivery on: ${fmt(c.distinct)} of ${fmt(res.events)} delivered in ${secs.toFixed(0)} s (${fmt(c.distinct / secs)} events/s), runner peak RSS ${peak.toFixed(0)} MB${c.received < res.events ? ' (stopped at the time limit)' : ''}`;
+      log(`rss-1m drain:${drain.slice(1)}`);
+    }
     return {
       value: after.hwmMB,
       unit: 'MB',
       runs: [Math.round(after.hwmMB)],
-      detail: `${fmt(depth)} jobs queued (delivery off); RSS now ${after.rssMB.toFixed(0)} MB, idle at start ${baseline.rssMB.toFixed(0)} MB; spool on disk ${(bytes / 1e6).toFixed(0)} MB${spoolKind === 'nats' ? ' (JetStream stream bytes)' : ' (db + wal)'}; ingest ${fmt(res.events / elapsed)} events/s at c=16`,
+      detail: `${fmt(depth)} jobs queued (delivery off); RSS now ${after.rssMB.toFixed(0)} MB, idle at start ${baseline.rssMB.toFixed(0)} MB; spool on disk ${(bytes / 1e6).toFixed(0)} MB${spoolKind === 'nats' ? ' (JetStream stream bytes)' : ' (db + wal)'}; ingest ${fmt(res.events / elapsed)} events/s at c=16${drain}`,
     };
   } finally {
     await runner.stop();
+    await vendor?.stop();
     await spool.cleanup();
   }
 }

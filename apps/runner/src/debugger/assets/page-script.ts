@@ -75,7 +75,10 @@ function resultText(result) {
 }
 
 function time(ms) {
-  return typeof ms === 'number' ? new Date(ms).toLocaleString() : '';
+  if (typeof ms !== 'number') return '';
+  const d = new Date(ms);
+  // Today's events need only the time; older ones the date too.
+  return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
 }
 
 function renderList() {

@@ -11,7 +11,7 @@ header label { display: flex; gap: 6px; align-items: center; }
 #live-status[data-state="error"] { color: var(--bad); }
 #notice { padding: 6px 16px; min-height: 1em; color: var(--muted); }
 #notice[data-kind="error"] { color: var(--bad); }
-main { display: grid; grid-template-columns: minmax(360px, 1fr) 2fr; gap: 0; height: calc(100vh - 90px); }
+main { display: grid; grid-template-columns: minmax(520px, 1fr) 1.4fr; gap: 0; height: calc(100vh - 90px); }
 #list { overflow: auto; border-right: 1px solid var(--line); }
 #list table { width: 100%; border-collapse: collapse; }
 #list th, #list td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 220px; }

@@ -94,8 +94,33 @@ describe.skipIf(natsMissing)('JetStream spool: delivery', () => {
     expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('hook'))).toBe(1);
     const again = await spool.claim('hook', { limit: 1, now: Date.now(), ...lease });
     expect(again.map((j) => [j.messageId, j.attempts])).toEqual([[a.message_id, 0]]);
+    // Leased again, but a claim writes nothing to the log (the lease is the consumer's ack-pending state): pending until an outcome is recorded.
     const detail = await spool.event(a.message_id);
-    expect(detail?.deliveries[0]).toMatchObject({ state: 'inflight', attempts: 0, history: [{ result: { status: 'retry' } }] });
+    expect(detail?.deliveries[0]).toMatchObject({ state: 'pending', attempts: 0, history: [{ result: { status: 'retry' } }] });
+    expect((await spool.stats())[0]?.byState).toEqual({ inflight: 1 });
+  });
+
+  it("stores a batch's exchange once and shows it in each of its jobs' history", async () => {
+    const spool = await sb.open();
+    const events = [track('u1'), track('u2'), track('u3')];
+    await spool.append(events.map((event) => ({ event, integrations: ['hook'], source: 'web' })));
+    const jobs = await spool.claim('hook', { limit: 10, now: Date.now(), ...lease });
+    const exchange = {
+      request: { method: 'POST', url: 'https://vendor.test/batch', headers: {}, body: JSON.stringify({ d: events.map((e) => e.message_id) }) },
+      response: { status: 200, headers: {}, body: '{"status":"success"}' },
+      durationMs: 5,
+    };
+    await spool.complete(jobs.map((job) => ({ job, state: 'delivered' as const, attempt: { ...ok(), exchange } })));
+    // Oracle: one EXCHANGE message for the batch, and log entries that hold its id, not a copy.
+    expect((await sb.jsm.streams.info(sb.names.streams.exchange)).state.messages).toBe(1);
+    const log = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', events[2]!.message_id) });
+    const stored = log?.json<{ history: { exchange?: unknown; exchangeId?: string }[] }>();
+    expect(stored?.history[0]?.exchange).toBeUndefined();
+    expect(stored?.history[0]?.exchangeId).toEqual(expect.any(String));
+    for (const e of events) {
+      const detail = await spool.event(e.message_id);
+      expect(detail?.deliveries[0]?.history[0]?.exchange).toEqual(exchange);
+    }
   });
 
   it('stats count what the work stream holds per integration', async () => {

@@ -18,7 +18,7 @@ export function untoken(tok: string): string {
 
 export interface Names {
   prefix: string;
-  streams: { events: string; work: string; dead: string; log: string; hold: string; traits: string; tally: string };
+  streams: { events: string; work: string; dead: string; log: string; hold: string; traits: string; tally: string; exchange: string };
   event(messageId: string): string;
   work(integration: string): string;
   dead(integration: string): string;
@@ -29,7 +29,11 @@ export interface Names {
   hold(integration: string, userKey: string): string;
   holdFilter(integration: string): string;
   traits(key: string): string;
-  /** One small message per job in its current state: counting per state is a stream-info call. */
+  /** One batch's request/response, stored once and referenced from each of its jobs' log entries. */
+  exchange(id: string): string;
+  /** The integration of a work subject (`<prefix>.work.<token>`). */
+  workIntegration(subject: string): string | undefined;
+  /** One small message per job in a retry or final state: counting those is a stream-info call. */
   tally(integration: string, state: string): string;
   tallyFilter(): string;
   /** Durable consumer name of an integration's work. */
@@ -45,7 +49,7 @@ export function streamNames(prefix: string): Names {
   const s = (kind: string) => `${prefix}_${kind.toUpperCase()}`;
   return {
     prefix,
-    streams: { events: s('events'), work: s('work'), dead: s('dead'), log: s('log'), hold: s('hold'), traits: s('traits'), tally: s('tally') },
+    streams: { events: s('events'), work: s('work'), dead: s('dead'), log: s('log'), hold: s('hold'), traits: s('traits'), tally: s('tally'), exchange: s('exchange') },
     event: (messageId) => `${prefix}.event.${token(messageId)}`,
     work: (integration) => `${prefix}.work.${token(integration)}`,
     dead: (integration) => `${prefix}.dead.${token(integration)}`,
@@ -55,6 +59,11 @@ export function streamNames(prefix: string): Names {
     hold: (integration, userKey) => `${prefix}.hold.${token(integration)}.${token(userKey)}`,
     holdFilter: (integration) => `${prefix}.hold.${token(integration)}.>`,
     traits: (key) => `${prefix}.traits.${token(key)}`,
+    exchange: (id) => `${prefix}.exchange.${token(id)}`,
+    workIntegration: (subject) => {
+      const parts = subject.split('.');
+      return parts.length === 3 && parts[0] === prefix && parts[1] === 'work' ? untoken(parts[2]!) : undefined;
+    },
     tally: (integration, state) => `${prefix}.tally.${token(integration)}.${state}`,
     tallyFilter: () => `${prefix}.tally.>`,
     consumer: (integration) => `work-${token(integration)}`,

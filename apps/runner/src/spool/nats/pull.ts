@@ -15,8 +15,10 @@ export interface LeasedMessage {
   deliveries: number;
   /** Epoch ms when the message was stored. */
   storedAt: number;
-  /** Acks and waits for the server's confirmation, so a completed job is not redelivered. */
-  ack(): Promise<void>;
+  /** `<stream>.<consumer>` it was leased from. */
+  consumer: string;
+  /** Acks; with `confirm`, waits for the server's reply (see ackAll). */
+  ack(confirm: boolean): Promise<void>;
   /** Gives the message back; JetStream redelivers it after `delayMs`. */
   nak(delayMs: number): Promise<void>;
 }
@@ -54,8 +56,10 @@ export async function pullNow(nc: NatsConnection, stream: string, consumer: stri
         subject: m.subject,
         data: m.data,
         ...info,
-        ack: async () => {
-          await nc.request(reply, '+ACK', { timeout: timeoutMs });
+        consumer: `${stream}.${consumer}`,
+        ack: async (confirm) => {
+          if (confirm) await nc.request(reply, '+ACK', { timeout: timeoutMs });
+          else nc.publish(reply, '+ACK');
         },
         nak: async (delayMs) => {
           nc.publish(reply, delayMs > 0 ? `-NAK ${JSON.stringify({ delay: nanos(Math.ceil(delayMs)) })}` : '-NAK');
@@ -74,4 +78,21 @@ export async function pullNow(nc: NatsConnection, stream: string, consumer: stri
     throw failure;
   }
   return out;
+}
+
+/**
+ * Acks many messages with one round trip per consumer: plain `+ACK` publishes, the
+ * last one of each consumer as a request. A consumer applies the acks of one
+ * connection in order, so its reply means all of them were applied (the jobs
+ * are off the work queue and will not be redelivered).
+ */
+export async function ackAll(messages: readonly LeasedMessage[]): Promise<void> {
+  const last = new Map<string, LeasedMessage>();
+  for (const m of messages) last.set(m.consumer, m);
+  const confirmations: Promise<void>[] = [];
+  for (const m of messages) {
+    if (last.get(m.consumer) === m) confirmations.push(m.ack(true));
+    else m.ack(false).catch(() => undefined); // a failed publish fails the confirmation below too
+  }
+  await Promise.all(confirmations);
 }

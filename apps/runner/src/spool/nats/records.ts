@@ -1,4 +1,4 @@
-import type { SignalEvent } from '@signal/core';
+import type { Exchange, SignalEvent } from '@signal/core';
 import type { AttemptRecord, DeliveryDetail } from '../types.js';
 
 /** What the streams hold, as JSON. */
@@ -35,34 +35,39 @@ export interface HoldRecord {
   retryAt: number;
 }
 
+/** An attempt as the log stores it: the batch's exchange by reference (EXCHANGE stream), not a copy per job. */
+export type StoredAttempt = Omit<AttemptRecord, 'exchange'> & { exchange?: Exchange; exchangeId?: string };
+
 /** LOG stream, subject per (integration, message_id): the delivery log entry, plus the sequence of its tally message. */
-export type StoredEntry = DeliveryDetail & { tallySeq?: number };
+export type StoredEntry = Omit<DeliveryDetail, 'history'> & { history: StoredAttempt[]; tallySeq?: number };
 
-/** The entry as the delivery log shows it. */
-export function publicDetail(entry: StoredEntry): DeliveryDetail {
-  const { tallySeq: _t, ...detail } = entry;
-  return detail;
-}
-
-/** Bodies beyond this are cut in the log: a NATS message is at most 1 MB by default, and one batch's exchange is copied to each of its events. */
-const maxLoggedBody = 16 * 1024;
 /** Attempts kept per job (replays can add more than max_attempts). */
 export const maxLoggedAttempts = 20;
+
+/** Bodies beyond this are cut: the exchange is one NATS message (at most 1 MB by default) holding request and response. */
+const maxLoggedBody = 256 * 1024;
 
 function cut(body: string): string {
   return body.length <= maxLoggedBody ? body : `${body.slice(0, maxLoggedBody)}… [${body.length - maxLoggedBody} more characters not kept]`;
 }
 
-export function fitAttempt(attempt: AttemptRecord): AttemptRecord {
-  const ex = attempt.exchange;
-  if (ex === undefined) return attempt;
+export function fitExchange(ex: Exchange): Exchange {
   return {
-    ...attempt,
-    exchange: {
-      ...ex,
-      request: { ...ex.request, body: cut(ex.request.body) },
-      ...(ex.response === undefined ? {} : { response: { ...ex.response, body: cut(ex.response.body) } }),
-    },
+    ...ex,
+    request: { ...ex.request, body: cut(ex.request.body) },
+    ...(ex.response === undefined ? {} : { response: { ...ex.response, body: cut(ex.response.body) } }),
+  };
+}
+
+/** The entry as the delivery log shows it, with each attempt's exchange looked up by `exchangeOf`. */
+export function publicDetail(entry: StoredEntry, exchangeOf: (id: string) => Exchange | undefined = () => undefined): DeliveryDetail {
+  const { tallySeq: _t, history, ...detail } = entry;
+  return {
+    ...detail,
+    history: history.map(({ exchangeId, ...attempt }) => {
+      const exchange = attempt.exchange ?? (exchangeId === undefined ? undefined : exchangeOf(exchangeId));
+      return exchange === undefined ? attempt : { ...attempt, exchange };
+    }),
   };
 }
 

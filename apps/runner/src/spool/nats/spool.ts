@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { userKeyOf, type SignalEvent } from '@signal/core';
+import { userKeyOf, type Exchange, type SignalEvent } from '@signal/core';
 import {
   terminalStates,
   type AppendItem,
@@ -16,10 +16,11 @@ import {
   type Spool,
 } from '../types.js';
 import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
+import { ExchangeStore } from './exchanges.js';
 import { LastValueStore, scanStream } from './last-value.js';
 import { parseTallySubject, type Names } from './names.js';
-import { pullNow, type LeasedMessage } from './pull.js';
-import { decode, encode, fitAttempt, maxLoggedAttempts, publicDetail, type DeadRecord, type EventRecord, type HoldRecord, type StoredEntry, type WorkRecord } from './records.js';
+import { ackAll, pullNow, type LeasedMessage } from './pull.js';
+import { decode, encode, maxLoggedAttempts, publicDetail, type DeadRecord, type EventRecord, type HoldRecord, type StoredAttempt, type StoredEntry, type WorkRecord } from './records.js';
 import { TraitsMemory } from './traits.js';
 
 export interface NatsSpoolTuning {
@@ -49,6 +50,7 @@ export class NatsSpool implements Spool {
   private readonly holds: LastValueStore;
   private readonly events: LastValueStore;
   private readonly traits: TraitsMemory;
+  private readonly exchanges: ExchangeStore;
   private readonly claimed = new Map<string, Claimed>();
   /** Integration → ack_wait (ms) its consumer was last set up with. */
   private readonly consumers = new Map<string, number>();
@@ -69,6 +71,7 @@ export class NatsSpool implements Spool {
     this.holds = new LastValueStore(nc, this.js, jsm, names.streams.hold);
     this.events = new LastValueStore(nc, this.js, jsm, names.streams.events);
     this.traits = new TraitsMemory(new LastValueStore(nc, this.js, jsm, names.streams.traits), names);
+    this.exchanges = new ExchangeStore(this.js, jsm, names);
   }
 
   // ---- ingest -------------------------------------------------------------
@@ -126,10 +129,8 @@ export class NatsSpool implements Spool {
     const work: WorkRecord = { integration, source: record.source, event: record.event, createdAt: now, attempts: 0 };
     try {
       await this.js.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, messageId) });
-      const tally = await this.js.publish(this.names.tally(integration, 'pending'), '');
-      if (!(await this.log.put(logSubject, { ...this.newEntry(integration, record.event, now), tallySeq: tally.seq }, 0))) {
-        await this.jsm.streams.deleteMessage(this.names.streams.tally, tally.seq, false);
-      }
+      // Pending jobs are counted from the work stream (stats), so no tally message here. A conflict means the entry exists.
+      await this.log.put(logSubject, this.newEntry(integration, record.event, now), 0);
     } catch (error) {
       throw new NatsSpoolError(`job ${integration}/${messageId} was not stored`, error);
     }
@@ -152,17 +153,20 @@ export class NatsSpool implements Spool {
   }
 
   /**
-   * Moves a job's log entry to `state` (compare-and-set), keeping the per-state tally in step:
+   * Moves a job's log entry to `state` (compare-and-set), keeping the tally of retry and final states in step:
    * the new tally message is written first and its sequence stored with the entry, the old one deleted after.
+   * (Pending and in-flight jobs are counted from the work stream and its consumer instead: no writes on ingest or claim.)
    */
   private async setState(integration: string, event: SignalEvent, createdAt: number, state: JobState, change: (entry: StoredEntry) => StoredEntry): Promise<void> {
     const subject = this.names.log(integration, event.message_id);
     for (let i = 0; i < 20; i++) {
       const current = await this.log.get<StoredEntry>(subject);
       const entry = current?.value ?? this.newEntry(integration, event, createdAt);
-      const moves = entry.state !== state || entry.tallySeq === undefined;
-      const tallySeq = moves ? (await this.js.publish(this.names.tally(integration, state), '')).seq : entry.tallySeq;
-      if (await this.log.put(subject, { ...change(entry), state, tallySeq }, current?.seq ?? 0)) {
+      const tallied = state === 'retry' || terminalStates.includes(state);
+      const moves = entry.state !== state || (tallied && entry.tallySeq === undefined);
+      const tallySeq = !tallied ? undefined : moves ? (await this.js.publish(this.names.tally(integration, state), '')).seq : entry.tallySeq;
+      const { tallySeq: _old, ...changed } = change(entry);
+      if (await this.log.put(subject, { ...changed, state, ...(tallySeq === undefined ? {} : { tallySeq }) }, current?.seq ?? 0)) {
         if (moves && entry.tallySeq !== undefined) await this.jsm.streams.deleteMessage(this.names.streams.tally, entry.tallySeq, false).catch(() => false);
         return;
       }
@@ -239,13 +243,8 @@ export class NatsSpool implements Spool {
       this.claimed.set(job.id, { message, work });
       jobs.push(job);
     }
-    await Promise.all([
-      ...putBack,
-      ...jobs.map((job) => {
-        const { work } = this.claimed.get(job.id)!;
-        return this.setState(integration, job.event, work.createdAt, 'inflight', ({ retryAt: _r, ...entry }) => ({ ...entry, updatedAt: options.now }));
-      }),
-    ]);
+    // No log write for the claim: the lease is the consumer's ack-pending state, and stats() counts it from there.
+    await Promise.all(putBack);
     return jobs;
   }
 
@@ -259,17 +258,23 @@ export class NatsSpool implements Spool {
   }
 
   async complete(updates: JobUpdate[]): Promise<void> {
-    const failures = (await Promise.allSettled(updates.map((u) => this.completeOne(u)))).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // A batch shares one exchange: stored once, referenced by id from each job's log entry.
+    const exchanges = await this.exchanges.storeAll(updates.flatMap((u) => (u.state !== 'release' && u.attempt.exchange !== undefined ? [u.attempt.exchange] : [])));
+    const results = await Promise.allSettled(updates.map((u) => this.record(u, exchanges)));
+    // Record first, ack last: a crash in between redelivers the job (at-least-once), never loses it.
+    const done = results.flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value] : []));
+    await ackAll(done);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) throw new NatsSpoolError(`${failures.length} of ${updates.length} job updates failed`, failures[0]!.reason);
   }
 
-  private async completeOne(update: JobUpdate): Promise<void> {
+  /** Writes one job's outcome; returns its message when it is to be acked (not for a release, which naks here). */
+  private async record(update: JobUpdate, exchanges: Map<Exchange, string>): Promise<LeasedMessage | undefined> {
     const { job } = update;
     const claimed = this.claimed.get(job.id);
     if (claimed === undefined) throw new NatsSpoolError(`job ${job.id} is not claimed by this runner (already completed, or the spool was reopened)`);
     const { message, work } = claimed;
     const holdSubject = this.names.hold(job.integration, job.userKey);
-    // Record first, ack last: a crash in between redelivers the job (at-least-once), never loses it.
     if (update.state === 'release') {
       const retryAt = update.retryAt;
       await this.setState(job.integration, job.event, work.createdAt, retryAt === undefined ? 'pending' : 'retry', ({ retryAt: _r, ...entry }) => ({
@@ -278,9 +283,11 @@ export class NatsSpool implements Spool {
       }));
       this.claimed.delete(job.id);
       await message.nak(retryAt === undefined ? 0 : Math.max(0, retryAt - Date.now()));
-      return;
+      return undefined;
     }
-    const attempt = fitAttempt(update.attempt);
+    const { exchange, ...rest } = update.attempt;
+    const exchangeId = exchange === undefined ? undefined : exchanges.get(exchange);
+    const attempt: StoredAttempt = exchangeId === undefined ? rest : { ...rest, exchangeId };
     const attempts = work.attempts + 1;
     const firstAttemptAt = work.firstAttemptAt ?? attempt.at;
     if (update.state === 'retry') {
@@ -293,8 +300,11 @@ export class NatsSpool implements Spool {
         const dead: DeadRecord = { ...work, attempts, firstAttemptAt, deadAt: attempt.at };
         await this.js.publish(this.names.dead(job.integration), encode(dead), { msgID: `${job.id}.dead${attempts}` });
       }
-      const hold = await this.holds.get<HoldRecord>(holdSubject);
-      if (hold?.value.messageId === job.messageId) await this.holds.delete(holdSubject);
+      // Only a job that retried before can be named by a hold: a first attempt skips the lookup.
+      if (work.attempts > 0 || work.retryAt !== undefined) {
+        const hold = await this.holds.get<HoldRecord>(holdSubject);
+        if (hold?.value.messageId === job.messageId) await this.holds.delete(holdSubject);
+      }
     }
     await this.setState(job.integration, job.event, work.createdAt, update.state, ({ retryAt: _r, ...entry }) => ({
       ...entry,
@@ -305,7 +315,7 @@ export class NatsSpool implements Spool {
       history: [...entry.history, attempt].slice(-maxLoggedAttempts),
     }));
     this.claimed.delete(job.id);
-    await message.ack();
+    return message;
   }
 
   async replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number> {
@@ -344,23 +354,47 @@ export class NatsSpool implements Spool {
 
   // ---- queries ------------------------------------------------------------
 
+  /**
+   * Unfinished jobs are the work stream's messages (per integration subject); of those, the
+   * consumer's ack-pending ones are in flight (including jobs naked back to wait for a hold or
+   * retry time) and the tally's retry count is waiting to retry; the rest are pending.
+   * Final states are counted by the tally.
+   */
   async stats(): Promise<QueueStats[]> {
-    const tally = await this.jsm.streams.info(this.names.streams.tally, { subjects_filter: this.names.tallyFilter() });
+    const [work, tally] = await Promise.all([
+      this.jsm.streams.info(this.names.streams.work, { subjects_filter: `${this.names.prefix}.work.>` }),
+      this.jsm.streams.info(this.names.streams.tally, { subjects_filter: this.names.tallyFilter() }),
+    ]);
     const counts = new Map<string, Partial<Record<JobState, number>>>();
     for (const [subject, n] of Object.entries(tally.state.subjects ?? {})) {
       const parsed = parseTallySubject(subject);
       if (parsed === undefined || n === 0) continue;
       counts.set(parsed.integration, { ...counts.get(parsed.integration), [parsed.state]: n });
     }
+    const unfinished = new Map<string, number>();
+    for (const [subject, n] of Object.entries(work.state.subjects ?? {})) {
+      const integration = this.names.workIntegration(subject);
+      if (integration === undefined || n === 0) continue;
+      unfinished.set(integration, n);
+      if (!counts.has(integration)) counts.set(integration, {});
+    }
     const now = Date.now();
     return Promise.all(
       [...counts.entries()]
         .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(async ([integration, byState]): Promise<QueueStats> => {
-          const depth = (byState.pending ?? 0) + (byState.inflight ?? 0) + (byState.retry ?? 0);
-          if (depth === 0) return { integration, depth, oldestAgeMs: 0, byState };
-          // The work stream holds only unfinished jobs, oldest first.
-          const oldest = await this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null);
+        .map(async ([integration, tallied]): Promise<QueueStats> => {
+          const { pending: _p, inflight: _i, retry: retried = 0, ...final } = tallied;
+          const depth = unfinished.get(integration) ?? 0;
+          if (depth === 0) return { integration, depth, oldestAgeMs: 0, byState: final };
+          const [consumer, oldest] = await Promise.all([
+            this.jsm.consumers.info(this.names.streams.work, this.names.consumer(integration)).catch(() => undefined),
+            // The work stream holds only unfinished jobs, oldest first.
+            this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null),
+          ]);
+          const retry = Math.min(retried, depth);
+          const inflight = Math.min(consumer?.num_ack_pending ?? 0, depth - retry);
+          const pending = depth - retry - inflight;
+          const byState = { ...final, ...nonZero({ pending, inflight, retry }) };
           const createdAt = oldest === null ? now : oldest.json<WorkRecord>().createdAt;
           return { integration, depth, oldestAgeMs: Math.max(0, now - createdAt), byState };
         }),
@@ -379,7 +413,7 @@ export class NatsSpool implements Spool {
       if (cursor !== undefined) list = list.filter((e) => order(cursor, e) < 0);
     }
     return list.slice(0, query.limit ?? 100).map((e) => {
-      const { history: _h, ...entry } = publicDetail(e);
+      const { history: _h, tallySeq: _t, ...entry } = e;
       return entry;
     });
   }
@@ -388,8 +422,9 @@ export class NatsSpool implements Spool {
     const stored = await this.events.get<EventRecord>(this.names.event(messageId));
     if (stored === undefined) return undefined;
     const { event, source, integrations } = stored.value;
-    const found = await Promise.all(integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, messageId))));
-    return { event, source, deliveries: found.flatMap((d) => (d === undefined ? [] : [publicDetail(d.value)])) };
+    const found = (await Promise.all(integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, messageId))))).flatMap((d) => (d === undefined ? [] : [d.value]));
+    const exchanges = await this.exchanges.load(found.flatMap((d) => d.history.flatMap((a) => (a.exchangeId === undefined ? [] : [a.exchangeId]))));
+    return { event, source, deliveries: found.map((d) => publicDetail(d, (id) => exchanges.get(id))) };
   }
 
   async nextDueAt(integration: string): Promise<number | undefined> {
@@ -409,4 +444,8 @@ export class NatsSpool implements Spool {
     this.claimed.clear();
     await this.nc.close();
   }
+}
+
+function nonZero(counts: Partial<Record<JobState, number>>): Partial<Record<JobState, number>> {
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }

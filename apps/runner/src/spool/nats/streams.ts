@@ -12,7 +12,7 @@ export interface StreamSettings {
 
 const streamNotFound = 10059;
 
-/** The seven streams of one Signal deployment; creating them is idempotent, so every runner does it on start. */
+/** The eight streams of one Signal deployment; creating them is idempotent, so every runner does it on start. */
 export function streamConfigs(names: Names, settings: StreamSettings): (Partial<StreamConfig> & { name: string })[] {
   // allow_direct everywhere: reads by subject (direct get) without going through the stream leader.
   const common = { storage: StorageType.File, num_replicas: settings.replicas, discard: DiscardPolicy.Old, allow_direct: true };
@@ -32,8 +32,10 @@ export function streamConfigs(names: Names, settings: StreamSettings): (Partial<
     { ...common, ...lastValue, name: names.streams.hold, subjects: [`${p}.hold.>`] },
     // Per user key (user_id and anonymous_id): merged identify traits.
     { ...common, ...lastValue, name: names.streams.traits, subjects: [`${p}.traits.>`] },
-    // Per (integration, state): one empty message per job in that state, so stats() counts without scanning the log.
+    // Per (integration, state): one empty message per job in a retry or final state, so stats() counts without scanning the log.
     { ...common, name: names.streams.tally, subjects: [`${p}.tally.>`] },
+    // One message per delivered batch: its redacted request/response, referenced by id from the log entries of its jobs.
+    { ...common, name: names.streams.exchange, subjects: [`${p}.exchange.>`] },
   ];
 }
 

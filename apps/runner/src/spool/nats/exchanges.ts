@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Exchange } from '@signal/core';
 import { NatsSpoolError } from './errors.js';
 import type { Names } from './names.js';
 import { fitExchange } from './records.js';
+import type { Wire } from './wire.js';
 
 /**
  * One delivered batch shares one request/response. Copying it into each of its
@@ -12,8 +12,7 @@ import { fitExchange } from './records.js';
  */
 export class ExchangeStore {
   constructor(
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
+    private readonly wire: Wire,
     private readonly names: Names,
   ) {}
 
@@ -24,7 +23,7 @@ export class ExchangeStore {
     await Promise.all(
       [...ids].map(async ([ex, id]) => {
         try {
-          await this.js.publish(this.names.exchange(id), JSON.stringify(fitExchange(ex)));
+          await this.wire.publish(this.names.exchange(id), JSON.stringify(fitExchange(ex)));
         } catch (error) {
           throw new NatsSpoolError(`the exchange of a batch was not stored`, error);
         }
@@ -38,7 +37,7 @@ export class ExchangeStore {
     const out = new Map<string, Exchange>();
     await Promise.all(
       [...new Set(ids)].map(async (id) => {
-        const m = await this.jsm.direct.getMessage(this.names.streams.exchange, { last_by_subj: this.names.exchange(id) }).catch(() => null);
+        const m = await this.wire.get(this.names.streams.exchange, { last_by_subj: this.names.exchange(id) }).catch(() => null);
         if (m !== null) out.set(id, m.json<Exchange>());
       }),
     );

@@ -1,7 +1,8 @@
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
 import { pullNow } from './pull.js';
+import type { Wire } from './wire.js';
 
 /**
  * A key-value store on a plain stream with `max_msgs_per_subject: 1` (what a
@@ -17,13 +18,13 @@ export interface Versioned<T> {
 export class LastValueStore {
   constructor(
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
+    private readonly wire: Wire,
     private readonly jsm: JetStreamManager,
     readonly stream: string,
   ) {}
 
   async get<T>(subject: string): Promise<Versioned<T> | undefined> {
-    const m = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
+    const m = await this.wire.get(this.stream, { last_by_subj: subject });
     if (m === null || m.data.length === 0) return undefined;
     return { value: m.json<T>(), seq: m.seq };
   }
@@ -31,7 +32,7 @@ export class LastValueStore {
   /** Writes only if the subject is still at `expectSeq` (0: absent). Returns false on a conflict. */
   async put(subject: string, value: unknown, expectSeq: number): Promise<boolean> {
     try {
-      await this.js.publish(subject, JSON.stringify(value), { expect: { lastSubjectSequence: expectSeq } });
+      await this.wire.publish(subject, JSON.stringify(value), { lastSubjectSequence: expectSeq });
       return true;
     } catch (error) {
       if (apiErrorCode(error) === wrongLastSequence) return false;

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { userKeyOf, type Exchange, type SignalEvent } from '@signal/core';
 import {
@@ -22,6 +22,7 @@ import { parseTallySubject, type Names } from './names.js';
 import { ackAll, pullNow, type LeasedMessage } from './pull.js';
 import { decode, encode, maxLoggedAttempts, publicDetail, type DeadRecord, type EventRecord, type HoldRecord, type StoredAttempt, type StoredEntry, type WorkRecord } from './records.js';
 import { TraitsMemory } from './traits.js';
+import { Wire } from './wire.js';
 
 export interface NatsSpoolTuning {
   /** How long a job held back behind its user's retrying job waits before it is looked at again. */
@@ -44,7 +45,8 @@ interface Claimed {
  */
 export class NatsSpool implements Spool {
   readonly driver = 'nats' as const;
-  private readonly js: JetStreamClient;
+  /** Publishes and direct gets (see wire.ts for why not the JetStream client's). */
+  private readonly wire: Wire;
   private readonly jsm: JetStreamManager;
   private readonly log: LastValueStore;
   private readonly holds: LastValueStore;
@@ -66,12 +68,12 @@ export class NatsSpool implements Spool {
     jsm: JetStreamManager,
   ) {
     this.jsm = jsm;
-    this.js = jetstream(nc);
-    this.log = new LastValueStore(nc, this.js, jsm, names.streams.log);
-    this.holds = new LastValueStore(nc, this.js, jsm, names.streams.hold);
-    this.events = new LastValueStore(nc, this.js, jsm, names.streams.events);
-    this.traits = new TraitsMemory(new LastValueStore(nc, this.js, jsm, names.streams.traits), names);
-    this.exchanges = new ExchangeStore(this.js, jsm, names);
+    this.wire = new Wire(nc);
+    this.log = new LastValueStore(nc, this.wire, jsm, names.streams.log);
+    this.holds = new LastValueStore(nc, this.wire, jsm, names.streams.hold);
+    this.events = new LastValueStore(nc, this.wire, jsm, names.streams.events);
+    this.traits = new TraitsMemory(new LastValueStore(nc, this.wire, jsm, names.streams.traits), names);
+    this.exchanges = new ExchangeStore(this.wire, names);
   }
 
   // ---- ingest -------------------------------------------------------------
@@ -110,7 +112,7 @@ export class NatsSpool implements Spool {
     const id = record.event.message_id;
     try {
       // Nats-Msg-Id dedupes inside the duplicate window; "no message on this subject yet" dedupes for ever after it.
-      const ack = await this.js.publish(this.names.event(id), encode(record), { msgID: id, expect: { lastSubjectSequence: 0 } });
+      const ack = await this.wire.publish(this.names.event(id), encode(record), { msgID: id, lastSubjectSequence: 0 });
       return ack.duplicate;
     } catch (error) {
       if (apiErrorCode(error) === wrongLastSequence) return true;
@@ -128,7 +130,7 @@ export class NatsSpool implements Spool {
     if (onlyIfMissing && (await this.log.get(logSubject)) !== undefined) return;
     const work: WorkRecord = { integration, source: record.source, event: record.event, createdAt: now, attempts: 0 };
     try {
-      await this.js.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, messageId) });
+      await this.wire.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, messageId) });
       // Pending jobs are counted from the work stream (stats), so no tally message here. A conflict means the entry exists.
       await this.log.put(logSubject, this.newEntry(integration, record.event, now), 0);
     } catch (error) {
@@ -164,7 +166,7 @@ export class NatsSpool implements Spool {
       const entry = current?.value ?? this.newEntry(integration, event, createdAt);
       const tallied = state === 'retry' || terminalStates.includes(state);
       const moves = entry.state !== state || (tallied && entry.tallySeq === undefined);
-      const tallySeq = !tallied ? undefined : moves ? (await this.js.publish(this.names.tally(integration, state), '')).seq : entry.tallySeq;
+      const tallySeq = !tallied ? undefined : moves ? (await this.wire.publish(this.names.tally(integration, state), '')).seq : entry.tallySeq;
       const { tallySeq: _old, ...changed } = change(entry);
       if (await this.log.put(subject, { ...changed, state, ...(tallySeq === undefined ? {} : { tallySeq }) }, current?.seq ?? 0)) {
         if (moves && entry.tallySeq !== undefined) await this.jsm.streams.deleteMessage(this.names.streams.tally, entry.tallySeq, false).catch(() => false);
@@ -251,7 +253,7 @@ export class NatsSpool implements Spool {
   /** Users of an integration with a job waiting to retry. One request when there are none (the usual case). */
   private async retryingUsers(integration: string): Promise<Map<string, HoldRecord>> {
     const out = new Map<string, HoldRecord>();
-    const first = await this.jsm.direct.getMessage(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 1 }).catch(() => null);
+    const first = await this.wire.get(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 1 }).catch(() => null);
     if (first === null) return out;
     for (const { value } of await this.holds.scan<HoldRecord>(this.names.holdFilter(integration))) out.set(value.userKey, value);
     return out;
@@ -293,12 +295,12 @@ export class NatsSpool implements Spool {
     if (update.state === 'retry') {
       const next: WorkRecord = { ...work, attempts, firstAttemptAt, retryAt: update.retryAt };
       // Msg id per attempt: a second runner repeating this step after a crash is deduped.
-      await this.js.publish(this.names.work(job.integration), encode(next), { msgID: `${job.id}.a${attempts}` });
+      await this.wire.publish(this.names.work(job.integration), encode(next), { msgID: `${job.id}.a${attempts}` });
       await this.holds.update<HoldRecord>(holdSubject, () => ({ messageId: job.messageId, retryAt: update.retryAt, userKey: job.userKey }));
     } else {
       if (update.state === 'dead') {
         const dead: DeadRecord = { ...work, attempts, firstAttemptAt, deadAt: attempt.at };
-        await this.js.publish(this.names.dead(job.integration), encode(dead), { msgID: `${job.id}.dead${attempts}` });
+        await this.wire.publish(this.names.dead(job.integration), encode(dead), { msgID: `${job.id}.dead${attempts}` });
       }
       // Only a job that retried before can be named by a hold: a first attempt skips the lookup.
       if (work.attempts > 0 || work.retryAt !== undefined) {
@@ -348,7 +350,7 @@ export class NatsSpool implements Spool {
   private async requeue(integration: string, event: SignalEvent, source: string, now: number, dedupeTag: string): Promise<void> {
     const jobId = this.names.jobId(integration, event.message_id);
     const work: WorkRecord = { integration, source, event, createdAt: now, attempts: 0 };
-    await this.js.publish(this.names.work(integration), encode(work), { msgID: `${jobId}.replay.${dedupeTag}` });
+    await this.wire.publish(this.names.work(integration), encode(work), { msgID: `${jobId}.replay.${dedupeTag}` });
     await this.setState(integration, event, now, 'pending', ({ retryAt: _r, ...entry }) => ({ ...entry, attempts: 0, updatedAt: now }));
   }
 
@@ -389,7 +391,7 @@ export class NatsSpool implements Spool {
           const [consumer, oldest] = await Promise.all([
             this.jsm.consumers.info(this.names.streams.work, this.names.consumer(integration)).catch(() => undefined),
             // The work stream holds only unfinished jobs, oldest first.
-            this.jsm.direct.getMessage(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null),
+            this.wire.get(this.names.streams.work, { next_by_subj: this.names.work(integration), seq: 1 }).catch(() => null),
           ]);
           const retry = Math.min(retried, depth);
           const inflight = Math.min(consumer?.num_ack_pending ?? 0, depth - retry);
@@ -437,12 +439,14 @@ export class NatsSpool implements Spool {
     if (this.tuning.releaseOnClose) await Promise.allSettled([...this.claimed.values()].map((c) => c.message.nak(0)));
     this.claimed.clear();
     await this.nc.drain();
+    this.wire.dispose();
   }
 
   /** Drops the connection without acking or releasing anything: what `kill -9` does (tests). */
   async abandon(): Promise<void> {
     this.claimed.clear();
     await this.nc.close();
+    this.wire.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerCollector } from '../collector/routes.js';
+import { recordBodySize } from '../collector/body-size.js';
 import { collectorLimits } from '../collector/limits.js';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { Spool } from '../spool/types.js';
@@ -24,8 +25,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const { spool, metrics, engine } = options;
   const app = Fastify({ bodyLimit: collectorLimits.maxBatchBytes, logger: false });
 
+  // Fastify's own JSON parsing (errors, prototype-poisoning checks), plus the body's size for the collector.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    recordBodySize(request, Buffer.byteLength(body as string));
+    parseJson(request, body as string, done);
+  });
   // Browsers' sendBeacon posts text/plain; Segment's analytics.js relies on it.
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
+    recordBodySize(request, Buffer.byteLength(body as string));
     try {
       done(null, JSON.parse(body as string));
     } catch {

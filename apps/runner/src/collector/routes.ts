@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { AppendItem, Spool } from '../spool/types.js';
 import { writeKeyOf } from './auth.js';
+import { bodySizeOf } from './body-size.js';
 import { collectorLimits } from './limits.js';
 
 export interface CollectorOptions {
@@ -51,7 +52,10 @@ function issuesText(issues: FieldIssue[]): string {
  * Validates the whole request before storing anything, so a rejected request
  * is never half-stored; answers 200 only once the spool has committed.
  */
-function parseRequest(kind: string, body: unknown, receivedAt: Date): SignalEvent[] {
+function parseRequest(kind: string, body: unknown, bodyBytes: number | undefined, receivedAt: Date): SignalEvent[] {
+  // No event is larger than the JSON text it arrived in, so a body within the per-event limit
+  // needs no per-event measuring (a JSON.stringify of each event, ~5% of ingest CPU).
+  const measure = bodyBytes === undefined || bodyBytes > collectorLimits.maxEventBytes;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Refusal(400, 'the body must be a JSON object');
   if (kind === 'batch') {
     const batch = (body as { batch?: unknown }).batch;
@@ -62,7 +66,7 @@ function parseRequest(kind: string, body: unknown, receivedAt: Date): SignalEven
     const events: SignalEvent[] = [];
     const issues: FieldIssue[] = [];
     batch.forEach((item, i) => {
-      if (byteSize(item) > collectorLimits.maxEventBytes) {
+      if (measure && byteSize(item) > collectorLimits.maxEventBytes) {
         throw new Refusal(413, `batch.${i}: event is larger than ${collectorLimits.maxEventBytes / 1024} KB`);
       }
       const parsed = parseEvent(item, { receivedAt });
@@ -72,7 +76,7 @@ function parseRequest(kind: string, body: unknown, receivedAt: Date): SignalEven
     if (issues.length > 0) throw new Refusal(400, issuesText(issues), issues);
     return events;
   }
-  if (byteSize(body) > collectorLimits.maxEventBytes) throw new Refusal(413, `event is larger than ${collectorLimits.maxEventBytes / 1024} KB`);
+  if (measure && byteSize(body) > collectorLimits.maxEventBytes) throw new Refusal(413, `event is larger than ${collectorLimits.maxEventBytes / 1024} KB`);
   const parsed = parseEvent(body, { type: singleTypes[kind]!, receivedAt });
   if (!parsed.ok) throw new Refusal(400, issuesText(parsed.issues), parsed.issues);
   return [parsed.event];
@@ -106,7 +110,7 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
       }
       let events: SignalEvent[];
       try {
-        events = parseRequest(kind, request.body, now());
+        events = parseRequest(kind, request.body, bodySizeOf(request), now());
       } catch (error) {
         if (error instanceof Refusal) return refuse(reply, error);
         throw error;

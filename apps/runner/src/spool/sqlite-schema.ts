@@ -4,10 +4,13 @@
  * `lease_until` (while in flight; a crashed runner's jobs come back after it).
  * The partial indexes keep claim cost independent of how many jobs are final.
  */
-export const schemaVersion = 3;
+export const schemaVersion = 4;
 
-/** Indexes whose definition changed since version 1 (tables did not): dropped and rebuilt on open. */
-export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state', 'jobs_final'];
+/**
+ * Indexes whose definition changed since version 1 (tables did not), or that are gone: dropped on
+ * open, and rebuilt if the schema below still has them. (v4: jobs_message replaced by jobs_event.)
+ */
+export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state', 'jobs_final', 'jobs_message'];
 
 export const schema = `
 CREATE TABLE IF NOT EXISTS events (
@@ -45,7 +48,10 @@ CREATE INDEX IF NOT EXISTS jobs_hold ON jobs(integration, user_key, id, state, n
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(integration, lease_until) WHERE state = 'inflight';
 -- the delivery log and stats of final jobs (open ones use the indexes above; a claim then touches none of this)
 CREATE INDEX IF NOT EXISTS jobs_final ON jobs(integration, state, id) WHERE state IN ('delivered', 'rejected', 'dropped', 'dead');
-CREATE INDEX IF NOT EXISTS jobs_message ON jobs(message_id);
+-- an event's jobs (event detail, replay by message id, pruning). By event_seq, not message_id: seqs only
+-- grow, so appends write this index at its end; random message ids (UUIDs) would dirty pages all over it
+-- in every commit (measured: ~2x the WAL bytes and CPU per appended event at 350k events).
+CREATE INDEX IF NOT EXISTS jobs_event ON jobs(event_seq);
 
 -- One row per batch request: a 1000-record request body is stored once, not per job.
 CREATE TABLE IF NOT EXISTS exchanges (

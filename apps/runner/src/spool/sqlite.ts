@@ -134,12 +134,17 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   }
 
   const q = {
-    findTraits: db.prepare<[string], { traits: string }>('SELECT traits FROM user_traits WHERE user_key = ?'),
+    // One lookup per append transaction for all its users (json_each: a JSON array of keys).
+    findTraits: db.prepare<[string], { user_key: string; traits: string }>(
+      'SELECT user_key, traits FROM user_traits WHERE user_key IN (SELECT value FROM json_each(?))',
+    ),
     saveTraits: db.prepare('INSERT INTO user_traits (user_key, traits, updated_at) VALUES (?, ?, ?) ON CONFLICT(user_key) DO UPDATE SET traits = excluded.traits, updated_at = excluded.updated_at'),
     insertEvent: db.prepare('INSERT OR IGNORE INTO events (message_id, source, body, received_at) VALUES (?, ?, ?, ?)'),
-    insertJob: db.prepare(
+    // All jobs of an append transaction in one statement. json_each walks the array in order, so job ids
+    // follow append order (per-user order depends on it); ORDER BY key would only add a sort.
+    insertJobs: db.prepare(
       `INSERT INTO jobs (event_seq, integration, message_id, user_key, event_type, event_name, state, next_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, 'pending', ?, ?, ? FROM json_each(?)`,
     ),
     recoverLeases: db.prepare(
       `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL
@@ -175,14 +180,14 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
        lease_until = NULL, updated_at = ?, last_result = ? WHERE id IN (SELECT value FROM json_each(?))`,
     ),
     insertAttempt: db.prepare('INSERT INTO attempts (job_id, at, result, exchange_id, payload) VALUES (?, ?, ?, ?, ?)'),
-    pruneCandidates: db.prepare<[number, number], { id: number; message_id: string; exchanges: string | null }>(
-      `SELECT j.id, j.message_id, (SELECT json_group_array(exchange_id) FROM attempts a WHERE a.job_id = j.id AND exchange_id IS NOT NULL) AS exchanges
+    pruneCandidates: db.prepare<[number, number], { id: number; event_seq: number; exchanges: string | null }>(
+      `SELECT j.id, j.event_seq, (SELECT json_group_array(exchange_id) FROM attempts a WHERE a.job_id = j.id AND exchange_id IS NOT NULL) AS exchanges
        FROM jobs j WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') AND updated_at < ? LIMIT ?`,
     ),
     pruneAttempts: db.prepare(`DELETE FROM attempts WHERE job_id IN (SELECT value FROM json_each(?))`),
     pruneJobs: db.prepare(`DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))`),
     pruneEvents: db.prepare(
-      `DELETE FROM events WHERE message_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.message_id = events.message_id)`,
+      `DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_seq = events.seq)`,
     ),
     pruneExchanges: db.prepare(
       `DELETE FROM exchanges WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.exchange_id = exchanges.id)`,
@@ -208,7 +213,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     ),
     createdAt: db.prepare<[number], { created_at: number }>('SELECT created_at FROM jobs WHERE id = ?'),
     eventByMessage: db.prepare<[string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ?'),
-    jobsByMessage: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE message_id = ? ORDER BY id'),
+    jobsOfEvent: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE event_seq = ? ORDER BY id'),
     history: db.prepare<[number], { at: number; result: string; payload: string | null; exchange: string | null }>(
       `SELECT a.at, a.result, a.payload, x.body AS exchange FROM attempts a LEFT JOIN exchanges x ON x.id = a.exchange_id
        WHERE a.job_id = ? ORDER BY a.id`,
@@ -220,33 +225,45 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   let queue: PendingAppend[] = [];
   let flushScheduled = false;
 
-  const rememberedTraits = (event: SignalEvent): Traits =>
-    mergeRemembered(
-      traitKeys(event).map((key) => {
-        const row = q.findTraits.get(key);
-        return row === undefined ? undefined : (JSON.parse(row.traits) as Traits);
-      }),
-    );
+  /** Remembered traits of every user in these groups, by trait key (absent: nothing remembered). */
+  const loadTraits = (groups: PendingAppend[]): Map<string, Traits> => {
+    const keys = new Set<string>();
+    for (const group of groups) for (const item of group.items) for (const key of traitKeys(item.event)) keys.add(key);
+    const known = new Map<string, Traits>();
+    for (const row of q.findTraits.all(JSON.stringify([...keys]))) known.set(row.user_key, JSON.parse(row.traits) as Traits);
+    return known;
+  };
 
-  const appendOne = (item: AppendItem, at: number): 'stored' | 'duplicate' => {
-    const { event: stored, remember } = applyTraitsMemory(item.event, rememberedTraits(item.event));
+  /** Job row for insertJobs: [event_seq, integration, message_id, user_key, event_type, event_name]. */
+  type JobRowInput = [number, string, string, string, string, string | null];
+
+  /** `known` holds the transaction's view of remembered traits: an identify updates it for the events after it. */
+  const appendOne = (item: AppendItem, at: number, known: Map<string, Traits>, jobs: JobRowInput[]): 'stored' | 'duplicate' => {
+    const keys = traitKeys(item.event);
+    const { event: stored, remember } = applyTraitsMemory(item.event, mergeRemembered(keys.map((key) => known.get(key))));
     const info = q.insertEvent.run(stored.message_id, item.source, JSON.stringify(stored), at);
     if (info.changes === 0) return 'duplicate';
     const seq = Number(info.lastInsertRowid);
     if (remember !== undefined) {
       const text = JSON.stringify(remember);
-      for (const key of traitKeys(stored)) q.saveTraits.run(key, text, at);
+      for (const key of keys) {
+        q.saveTraits.run(key, text, at);
+        known.set(key, remember);
+      }
     }
     const userKey = userKeyOf(stored);
-    for (const integration of new Set(item.integrations)) {
-      q.insertJob.run(seq, integration, stored.message_id, userKey, stored.type, eventName(stored), at, at, at);
-    }
+    const name = eventName(stored);
+    for (const integration of new Set(item.integrations)) jobs.push([seq, integration, stored.message_id, userKey, stored.type, name]);
     return 'stored';
   };
 
   const appendTx = db.transaction((groups: PendingAppend[]): AppendResult[] => {
     const at = now();
-    return groups.map((group) => ({ outcomes: group.items.map((item) => appendOne(item, at)) }));
+    const known = loadTraits(groups);
+    const jobs: JobRowInput[] = [];
+    const results = groups.map((group) => ({ outcomes: group.items.map((item) => appendOne(item, at, known, jobs)) }));
+    if (jobs.length > 0) q.insertJobs.run(at, at, at, JSON.stringify(jobs));
+    return results;
   });
   /** An append resolves only once its commit is synced to disk: the collector's 200 depends on it. */
   const appendGroups = (groups: PendingAppend[]): AppendResult[] => {
@@ -469,7 +486,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         }
         if (filter.messageIds !== undefined) {
           if (filter.messageIds.length === 0) return 0;
-          where.push(`message_id IN (${filter.messageIds.map(() => '?').join(', ')})`);
+          where.push(`event_seq IN (SELECT seq FROM events WHERE message_id IN (${filter.messageIds.map(() => '?').join(', ')}))`);
           args.push(...filter.messageIds);
         }
         const at = now();
@@ -538,7 +555,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       guard('read an event', () => {
         const row = q.eventByMessage.get(messageId);
         if (row === undefined) return undefined;
-        const deliveries: DeliveryDetail[] = q.jobsByMessage.all(messageId).map((job) => ({
+        const deliveries: DeliveryDetail[] = q.jobsOfEvent.all(row.seq).map((job) => ({
           ...toEntry(job),
           history: q.history.all(job.id).map(
             (a): AttemptRecord => ({
@@ -562,7 +579,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
           const exchanges = [...new Set(rows.flatMap((r) => (r.exchanges === null ? [] : (JSON.parse(r.exchanges) as number[]))))];
           q.pruneAttempts.run(ids);
           q.pruneJobs.run(ids);
-          q.pruneEvents.run(JSON.stringify([...new Set(rows.map((r) => r.message_id))]));
+          q.pruneEvents.run(JSON.stringify([...new Set(rows.map((r) => r.event_seq))]));
           if (exchanges.length > 0) q.pruneExchanges.run(JSON.stringify(exchanges));
           return rows.length;
         })(),

@@ -177,6 +177,22 @@ describe('collector size limits', () => {
     expect(ids.has(small.messageId)).toBe(false);
   });
 
+  it('an event is measured in bytes, not characters: 17 K two-byte characters are over 32 KB (JSON and text/plain)', async () => {
+    const wide = track({ properties: { blob: 'é'.repeat(17 * 1024) } });
+    expect((await post('/v1/track', wide)).status).toBe(413);
+    const beacon = await fetch(`${base}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ writeKey: KEY, batch: [{ type: 'track', ...wide }] }),
+    });
+    expect(beacon.status).toBe(413);
+    const narrow = track({ properties: { blob: 'é'.repeat(15 * 1024) } });
+    expect((await post('/v1/batch', { batch: [{ type: 'track', ...narrow }] })).status).toBe(200);
+    const ids = new Set(storedEvents().map((e) => e.message_id));
+    expect(ids.has(wide.messageId)).toBe(false);
+    expect(ids.has(narrow.messageId)).toBe(true);
+  });
+
   it('413 for a batch over 500 KB and for more than 2,500 events', async () => {
     const items = Array.from({ length: 20 }, () => ({ type: 'track', ...track({ properties: { blob: 'y'.repeat(30 * 1024) } }) }));
     expect((await post('/v1/batch', { batch: items })).status).toBe(413);

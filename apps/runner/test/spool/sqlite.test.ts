@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SignalEvent } from '@signal/core';
 import { openSqliteSpool } from '../../src/spool/sqlite.js';
 import { makeEvent, spoolContract } from './contract.js';
 
@@ -74,6 +75,30 @@ describe('sqlite spool specifics', () => {
     db.close();
   });
 
+  it('traits memory across the appends of one group commit: an identify reaches the events after it, a duplicate identify changes nothing', async () => {
+    const spool = open();
+    const add = (event: SignalEvent) => spool.append([{ event, integrations: ['a', 'b'], source: 'web' }]);
+    const identify = makeEvent('u1', { type: 'identify', event: undefined, traits: { email: 'a@x.test' } });
+    const stale = makeEvent('u1', { type: 'identify', event: undefined, traits: { email: 'old@x.test' } });
+    await add(stale);
+    // Same event-loop turn: one transaction (checked below), read and written in append order.
+    const before = spool.appendTransactions;
+    const track = makeEvent('u1');
+    const replayed = { ...stale, traits: { email: 'replayed@x.test' } } as SignalEvent;
+    const results = await Promise.all([add(identify), add(replayed), add(track), add({ ...track })]);
+    expect(spool.appendTransactions - before).toBe(1);
+    expect(results.map((r) => r.outcomes)).toEqual([['stored'], ['duplicate'], ['stored'], ['duplicate']]);
+    const after = makeEvent('u1');
+    await add(after);
+    const jobs = await spool.claim('b', { limit: 10, now: Date.now() + 1_000, leaseMs: 60_000 });
+    const traitsOf = (id: string) => (jobs.find((j) => j.messageId === id)!.event.context as { traits?: unknown }).traits;
+    expect(traitsOf(track.message_id)).toEqual({ email: 'a@x.test' });
+    expect(traitsOf(after.message_id)).toEqual({ email: 'a@x.test' });
+    // One job per integration, in append order (ids follow the order events were appended in).
+    expect(jobs.map((j) => j.messageId)).toEqual([stale.message_id, identify.message_id, track.message_id, after.message_id]);
+    await spool.close();
+  });
+
   it('a store that one bad request breaks does not fail the other appends of its group', async () => {
     const spool = open();
     const good = makeEvent('u1');
@@ -105,10 +130,45 @@ describe('sqlite spool query plans', () => {
       expect(plan(sql)).toContain('COVERING INDEX');
       expect(plan(sql)).not.toContain('TEMP B-TREE');
     }
+    // An event's jobs (event detail, replay by message id, pruning) by its seq, never by scanning jobs.
+    for (const sql of [
+      `SELECT * FROM jobs WHERE event_seq = 1 ORDER BY id`,
+      `UPDATE jobs SET state = 'pending' WHERE state = 'dead' AND event_seq IN (SELECT seq FROM events WHERE message_id IN ('m'))`,
+      `DELETE FROM events WHERE seq IN (SELECT value FROM json_each('[1]')) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_seq = events.seq)`,
+    ]) {
+      expect(plan(sql)).toContain('jobs_event');
+      expect(plan(sql)).not.toMatch(/SCAN jobs\b/);
+    }
     // The delivery log's common query: newest delivered jobs of one integration.
     const log = plan(`SELECT * FROM jobs WHERE integration = 'a' AND state IN ('delivered', 'rejected', 'dropped', 'dead') AND state IN ('delivered') ORDER BY id DESC LIMIT 50`);
     expect(log).toContain('jobs_final');
     expect(log).not.toContain('TEMP B-TREE');
+    db.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
+describe('sqlite spool schema upgrade', () => {
+  it('a version 3 file loses jobs_message and gains jobs_event on open, and its events stay reachable', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    const path = join(tmp, 'spool.db');
+    const spool = openSqliteSpool({ path });
+    const e = makeEvent('u1');
+    await spool.append([{ event: e, integrations: ['a', 'b'], source: 'web' }]);
+    await spool.close();
+    // Turn it back into what version 3 left on disk.
+    const old = new Database(path);
+    old.exec('DROP INDEX jobs_event; CREATE INDEX jobs_message ON jobs(message_id);');
+    old.pragma('user_version = 3');
+    old.close();
+    const reopened = openSqliteSpool({ path });
+    expect((await reopened.event(e.message_id))!.deliveries.map((d) => d.integration)).toEqual(['a', 'b']);
+    await reopened.close();
+    const db = new Database(path, { readonly: true });
+    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'`).all() as { name: string }[]).map((r) => r.name);
+    expect(indexes).toContain('jobs_event');
+    expect(indexes).not.toContain('jobs_message');
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
     db.close();
     rmSync(tmp, { recursive: true, force: true });
   });

@@ -11,6 +11,8 @@ export interface LaneOptions {
   http: HttpClient;
   policy: RetryPolicy;
   concurrency: number;
+  /** Most records claimed and not yet recorded or given back (at least one batch). */
+  maxRecordsInFlight: number;
   lingerMs: number;
   pollIntervalMs: number;
   leaseMs: number;
@@ -39,10 +41,21 @@ export class IntegrationLane {
   private readonly requests = new Set<Promise<void>>();
   private pause: { message: string; until: number } | undefined;
   private readonly id: string;
+  private readonly batchItems: number;
+  private readonly budget: number;
+  /** Jobs claimed and not yet recorded or given back: what the lane holds in memory. */
+  private held = 0;
 
   constructor(private readonly o: LaneOptions) {
     this.id = o.integration.id;
     this.slots = new RequestSlots(o.concurrency);
+    this.batchItems = Math.max(1, o.integration.limits.maxBatchItems);
+    this.budget = Math.max(this.batchItems, Math.floor(o.maxRecordsInFlight));
+  }
+
+  /** Whole batches that still fit in the record budget, as a record count. */
+  private room(): number {
+    return Math.floor((this.budget - this.held) / this.batchItems) * this.batchItems;
   }
 
   start(): void {
@@ -82,10 +95,15 @@ export class IntegrationLane {
             await this.waker.sleep(Math.min(wait, this.o.pollIntervalMs));
             continue;
           }
+          if (this.room() === 0) {
+            await this.slots.changed();
+            continue;
+          }
           if (!(await this.cycle(true))) await this.idle();
           continue;
         }
-        if (this.slots.free === 0) {
+        // Full budget: every held job is in a request, so a request's end frees room and a slot.
+        if (this.slots.free === 0 || this.room() === 0) {
           await this.slots.changed();
           continue;
         }
@@ -109,57 +127,96 @@ export class IntegrationLane {
     return this.o.spool.claim(this.id, { limit, now: this.o.now(), leaseMs: this.o.leaseMs });
   }
 
-  /** One claim → prepare → batch → dispatch round. Returns false when nothing was due. */
+  /**
+   * One claim → prepare → batch → dispatch round. Returns false when nothing was due.
+   * Claims only what fits in the free slots and the record budget, so the lane never holds
+   * more than `budget` claimed jobs (with their events, records and request bodies).
+   */
   private async cycle(probe: boolean): Promise<boolean> {
-    const batchItems = Math.max(1, this.o.integration.limits.maxBatchItems);
-    const limit = probe ? batchItems : Math.min(maxPage, batchItems * Math.max(1, this.slots.free));
+    const batchItems = this.batchItems;
+    const limit = probe ? batchItems : Math.min(maxPage, batchItems * Math.max(1, this.slots.free), this.room());
     const jobs = await this.claim(limit);
     if (jobs.length === 0) return false;
-    if (!probe && this.o.lingerMs > 0 && jobs.length < batchItems) await this.linger(jobs, batchItems);
+    this.held += jobs.length;
+    /** Jobs of this page still owned by this round (not yet recorded, given back or handed to a request). */
+    let owned = jobs.length;
+    const settle = (n: number): void => {
+      this.held -= n;
+      owned -= n;
+    };
+    try {
+      if (!probe && this.o.lingerMs > 0 && jobs.length < batchItems) {
+        const before = jobs.length;
+        await this.linger(jobs, batchItems);
+        this.held += jobs.length - before;
+        owned += jobs.length - before;
+      }
 
-    const { outgoing, finished } = this.prepare(jobs);
-    await this.record(finished.map((f) => f.update), finished);
+      const { outgoing, finished } = this.prepare(jobs);
+      await this.record(finished.map((f) => f.update), finished);
+      settle(finished.length);
 
-    const chunks = this.o.integration.chunk(outgoing);
-    /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
-    const heldUsers = new Set<string>();
-    let probed = false;
-    for (const [i, chunk] of chunks.entries()) {
-      // A probe sends one batch; a pause (possibly hit while this chunk waited for a slot) gives the rest back.
-      if ((probe && i > 0) || (!probe && this.pause !== undefined)) {
-        await this.release(chunk.map((o) => jobs[o.index]!));
-        continue;
+      // Each batch carries its own jobs, so a request keeps only those alive, not the whole page.
+      const batches = this.o.integration.chunk(outgoing).map((chunk) => chunk.map((o) => ({ o, job: jobs[o.index]! })));
+      jobs.length = 0;
+      /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
+      const heldUsers = new Set<string>();
+      let probed = false;
+      for (const [i, batch] of batches.entries()) {
+        batches[i] = [];
+        // A probe sends one batch; a pause (possibly hit while this batch waited for a slot) gives the rest back.
+        if ((probe && i > 0) || (!probe && this.pause !== undefined)) {
+          await this.release(batch.map((b) => b.job));
+          settle(batch.length);
+          continue;
+        }
+        const users = new Set(batch.map((b) => b.o.userKey));
+        await this.slots.acquire(users);
+        if (!probe && this.pause !== undefined) {
+          this.slots.release(users);
+          await this.release(batch.map((b) => b.job));
+          settle(batch.length);
+          continue;
+        }
+        const held = batch.filter((b) => heldUsers.has(b.o.userKey));
+        const send = held.length === 0 ? batch : batch.filter((b) => !heldUsers.has(b.o.userKey));
+        if (held.length > 0) {
+          await this.release(held.map((b) => b.job));
+          settle(held.length);
+        }
+        if (send.length === 0) {
+          this.slots.release(users);
+          continue;
+        }
+        owned -= send.length;
+        const request = this.dispatch(send, users, heldUsers);
+        if (probe) {
+          await request;
+          probed = true;
+        }
       }
-      const users = new Set(chunk.map((o) => o.userKey));
-      await this.slots.acquire(users);
-      if (!probe && this.pause !== undefined) {
-        this.slots.release(users);
-        await this.release(chunk.map((o) => jobs[o.index]!));
-        continue;
+      if (probed && this.pause !== undefined && this.pause.until <= this.o.now()) {
+        // The probe reached the vendor without an auth failure (else pause() moved `until` on): deliver again.
+        this.resume();
       }
-      const held = chunk.filter((o) => heldUsers.has(o.userKey));
-      const send = chunk.filter((o) => !heldUsers.has(o.userKey));
-      if (held.length > 0) await this.releaseHeld(held, jobs);
-      if (send.length === 0) {
-        this.slots.release(users);
-        continue;
-      }
-      const request = this.send(send, jobs, heldUsers).finally(() => {
-        this.slots.release(users);
-        this.requests.delete(request);
-        this.waker.wake();
-      });
-      this.requests.add(request);
-      if (probe) {
-        await request;
-        probed = true;
-      }
+      return true;
+    } finally {
+      // Whatever this round did not record, give back or send is left leased (it comes back): not held here.
+      this.held -= owned;
     }
-    if (probed && this.pause !== undefined && this.pause.until <= this.o.now()) {
-      // The probe reached the vendor without an auth failure (else pause() moved `until` on): deliver again.
-      this.resume();
-    }
-    return true;
+  }
+
+  /** Sends one batch in a slot already taken; its jobs stop counting against the budget once recorded. */
+  private dispatch(batch: { o: Outgoing; job: Job }[], users: ReadonlySet<string>, heldUsers: Set<string>): Promise<void> {
+    const count = batch.length;
+    const request = this.send(batch, heldUsers).finally(() => {
+      this.held -= count;
+      this.slots.release(users);
+      this.requests.delete(request);
+      this.waker.wake();
+    });
+    this.requests.add(request);
+    return request;
   }
 
   /** A partial batch waits (at most lingerMs) for more events to fill it. */
@@ -201,10 +258,11 @@ export class IntegrationLane {
     return { outgoing, finished };
   }
 
-  private async send(batch: Outgoing[], jobs: Job[], heldUsers: Set<string>): Promise<void> {
+  private async send(items: { o: Outgoing; job: Job }[], heldUsers: Set<string>): Promise<void> {
     let results: DeliveryResult[];
     let exchange: Exchange | undefined;
     const started = performance.now();
+    const batch = items.map((b) => b.o);
     try {
       const outcome = await this.o.integration.send(batch, this.o.http, this.o.logger, this.o.now);
       results = outcome.results;
@@ -217,8 +275,7 @@ export class IntegrationLane {
     }
     const durationMs = exchange?.durationMs ?? performance.now() - started;
     const at = this.o.now();
-    const finished = batch.map((o, j) => {
-      const job = jobs[o.index]!;
+    const finished = items.map(({ o, job }, j) => {
       const result = results[j]!;
       if (result.status === 'auth') {
         this.pauseFor(result.message);
@@ -266,11 +323,6 @@ export class IntegrationLane {
     } catch (error) {
       this.o.logger.error({ integration: this.id, jobs: jobs.length, err: this.explain(error) }, `giving jobs back failed; they come back when their lease expires`);
     }
-  }
-
-  /** Gives back records whose user has an earlier record now retrying; the spool holds them behind it. */
-  private releaseHeld(held: Outgoing[], jobs: Job[]): Promise<void> {
-    return this.release(held.map((o) => jobs[o.index]!));
   }
 
   /** An error as text fit for logs and the delivery log: a plugin's message may quote a URL with its key. */

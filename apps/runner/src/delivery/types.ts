@@ -12,6 +12,12 @@ export interface DeliveryEngineOptions {
   retryByIntegration?: Record<string, Partial<RetryPolicyConfig>>;
   /** Requests in flight per integration; capped at the plugin's maxConcurrency (the default). */
   concurrency?: Record<string, number>;
+  /**
+   * Most records a lane holds claimed and not yet recorded (default 5,000; never below one
+   * batch). Bounds memory while a backlog drains: full batches then use at most
+   * this / maxBatchItems of the concurrency; small batches can still use all of it.
+   */
+  maxRecordsInFlight?: number;
   /** Longest a partial batch waits for more events (default: the plugin's, else 200 ms; capped at 1 s). */
   lingerMs?: number;
   /** Longest idle sleep between claims when nothing is due (default 1 s; wake() cuts it short). */

@@ -35,6 +35,7 @@ export interface HarnessOptions {
   timeoutMs?: number;
   lingerMs?: number;
   concurrency?: number;
+  maxRecordsInFlight?: number;
   /** Wraps the spool the engine sees (fault injection). */
   wrapSpool?: (spool: Spool) => Spool;
 }
@@ -72,6 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     now: clock.now,
     random: () => 0.5,
     ...(options.concurrency === undefined ? {} : { concurrency: { test: options.concurrency } }),
+    ...(options.maxRecordsInFlight === undefined ? {} : { maxRecordsInFlight: options.maxRecordsInFlight }),
   });
   const attempts: AttemptEvent[] = [];
   engine.on('attempt', (e) => attempts.push(e));

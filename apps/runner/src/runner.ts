@@ -24,7 +24,7 @@ export interface RunnerOptions {
   /** Called for every delivery attempt (the `signal dev` live view). */
   onAttempt?: (event: AttemptEvent) => void;
   /** Engine timing knobs (tests use short ones). */
-  engine?: { lingerMs?: number; pollIntervalMs?: number; leaseMs?: number; authPauseMs?: number };
+  engine?: { lingerMs?: number; pollIntervalMs?: number; leaseMs?: number; authPauseMs?: number; maxRecordsInFlight?: number };
   /** HTTP client options beyond the config's host overrides. */
   httpTimeoutMs?: number;
 }

@@ -22,3 +22,16 @@ export async function loadOrFail(file: string): Promise<LoadedConfig> {
     fail(error);
   }
 }
+
+/** Stops gracefully on SIGINT/SIGTERM (in-flight deliveries finish, the spool closes), then exits. */
+export function stopOnSignals(stop: () => Promise<void>, onSignal?: (signal: string) => void): void {
+  const shutdown = (signal: string) => {
+    onSignal?.(signal);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => fail(error),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}

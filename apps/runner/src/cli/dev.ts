@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startSandbox } from '../dev/sandbox.js';
-import { fail } from './common.js';
+import { fail, stopOnSignals } from './common.js';
 
 export function registerDev(program: Command): void {
   program
@@ -13,14 +13,7 @@ export function registerDev(program: Command): void {
     .action(async (opts: { port: number; dataDir: string; verbose?: boolean }) => {
       try {
         const sandbox = await startSandbox({ port: opts.port, dataDir: opts.dataDir, colour: process.stdout.isTTY === true, verbose: opts.verbose === true });
-        const shutdown = () => {
-          sandbox.stop().then(
-            () => process.exit(0),
-            (error: unknown) => fail(error),
-          );
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+        stopOnSignals(() => sandbox.stop());
       } catch (error) {
         fail(error);
       }

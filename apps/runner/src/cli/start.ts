@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { startRunner } from '../runner.js';
-import { defaultConfigFile, fail, loadOrFail } from './common.js';
+import { defaultConfigFile, fail, loadOrFail, stopOnSignals } from './common.js';
 
 export function registerStart(program: Command): void {
   program
@@ -15,15 +15,7 @@ export function registerStart(program: Command): void {
       const logger = pino({ name: 'signal' });
       try {
         const runner = await startRunner(loaded, { logger, ...(opts.port === undefined ? {} : { port: opts.port }) });
-        const shutdown = (signal: string) => {
-          logger.info({ signal }, 'stopping');
-          runner.stop().then(
-            () => process.exit(0),
-            (error: unknown) => fail(error),
-          );
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+        stopOnSignals(() => runner.stop(), (signal) => logger.info({ signal }, 'stopping'));
       } catch (error) {
         fail(error);
       }

@@ -5,6 +5,7 @@ import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,8 +65,7 @@ const median = (xs) => {
 };
 const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 const log = (...a) => console.error('[bench]', ...a);
-let runTag = `b${Date.now().toString(36)}`;
-let seqBase = 0;
+let seqBase = 0; // properties.seq: the fake vendor counts distinct deliveries by it (not an id the runner sees as a key)
 
 function procStatus(pid) {
   try {
@@ -188,11 +188,13 @@ function freshSpool(label) {
 }
 
 // ---------- event bodies ----------
+// messageId is a random UUID per event, as Segment SDKs send: random keys scatter the spool's unique
+// index (sequential ids would append at its right edge and hide that cost).
 function eventJson(type) {
   const i = seqBase++;
   const user = `user-${i % 20_000}`;
   const props = `{"product_id":"p-${i % 977}","price":19.99,"name":"Blue shoes","seq":${i}}`;
-  const common = `"userId":"${user}","messageId":"${runTag}-${i}","timestamp":"2026-01-01T00:00:00.000Z","properties":${props},"context":{"ip":"127.0.0.1","locale":"en-US"}`;
+  const common = `"userId":"${user}","messageId":"${randomUUID()}","timestamp":"2026-01-01T00:00:00.000Z","properties":${props},"context":{"ip":"127.0.0.1","locale":"en-US"}`;
   return type ? `{"type":"track","event":"Product Viewed",${common}}` : `{"event":"Product Viewed",${common}}`;
 }
 const batchBody = (n) => {

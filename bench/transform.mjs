@@ -1,6 +1,7 @@
 // Transform cost per plugin: integration.prepare() (consent, mapping, plugin transform, size)
 // over N canonical events, in this process, no I/O. Prints one JSON line.
 // Usage: node bench/transform.mjs [events=100000] [runs=5]
+import { randomUUID } from 'node:crypto';
 import { createIntegration, parseEvent } from '../packages/core/dist/index.js';
 import leanplum from '../packages/leanplum/dist/index.js';
 import clevertap from '../packages/clevertap/dist/index.js';
@@ -22,7 +23,7 @@ const receivedAt = new Date('2026-01-01T00:00:01.000Z');
 const events = [];
 for (let i = 0; i < n; i++) {
   const userId = `user-${i % 20_000}`;
-  const base = { userId, messageId: `tx-${i}`, timestamp: '2026-01-01T00:00:00.000Z', context: { ip: '127.0.0.1', locale: 'en-US', traits: { email: `${userId}@example.com` } } };
+  const base = { userId, messageId: randomUUID(), timestamp: '2026-01-01T00:00:00.000Z', context: { ip: '127.0.0.1', locale: 'en-US', traits: { email: `${userId}@example.com` } } };
   let raw;
   if (i % 5 === 3) {
     raw = { ...base, type: 'track', event: 'Order Completed', properties: { order_id: `o-${i}`, revenue: 64.5, currency: 'EUR', products: [{ product_id: 'p-1', name: 'Trail Shoe', price: 64.5, quantity: 1 }] } };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { event, startRun, TOKEN, type Run } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { event, useRun, TOKEN } from './harness.js';
 
 // The vendor doc, verbatim: the expected payload is read from it, not retyped.
 const doc = readFileSync(new URL('./fixtures/launchdarkly-metric-import.txt', import.meta.url), 'utf8');
@@ -8,14 +8,7 @@ const docPayloadText = doc.slice(doc.indexOf('Resulting payload delivered to Lau
 const docPayload = JSON.parse(docPayloadText) as unknown[];
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-let run: Run;
-beforeAll(async () => {
-  run = await startRun();
-});
-afterAll(() => run.close());
-beforeEach(() => {
-  run.vendor.reset();
-});
+const run = useRun();
 
 describe('golden: the doc example (datafly.track("Order Completed", …))', () => {
   const orderCompleted = () =>

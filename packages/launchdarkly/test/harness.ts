@@ -1,7 +1,7 @@
-import { createHttpClient, createIntegration, deliverAll, parseEvent, type EventInput, type Mapping, type SignalEvent } from '@signal/core';
+import { createIntegration, deliverAll, parseEvent, type EventInput, type Mapping, type SignalEvent } from '@signal/core';
 import plugin from '../src/index.js';
 import type { LaunchDarklySettingsInput } from '../src/settings.js';
-import { startFakeVendor, type FakeHandler, type FakeVendor } from '@signal/core/testkit';
+import { useFakeVendor, type FakeHandler, type FakeVendorHandle } from '@signal/core/testkit';
 
 export const TOKEN = 'api-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 export const settings: LaunchDarklySettingsInput = { access_token: TOKEN, project_key: 'default', environment_key: 'production' };
@@ -16,24 +16,18 @@ export function event(input: Partial<EventInput> & Pick<EventInput, 'type'>): Si
 }
 
 export interface Run {
-  vendor: FakeVendor;
+  vendor: FakeVendorHandle;
   deliver(events: SignalEvent[], options?: { settings?: LaunchDarklySettingsInput; mapping?: Mapping }): ReturnType<typeof deliverAll>;
-  close(): Promise<void>;
 }
 
-/** A fake LaunchDarkly plus a way to push events through the real integration path to it. */
-export async function startRun(handler: FakeHandler = () => ({ status: 202 })): Promise<Run> {
-  const vendor = await startFakeVendor(handler);
-  const http = createHttpClient({ hostOverrides: { '*': vendor.url }, timeoutMs: 5_000 });
+/** A fake LaunchDarkly for the test file, plus a way to push events through the real integration path to it. */
+export function useRun(handler: FakeHandler = () => ({ status: 202 })): Run {
+  const vendor = useFakeVendor(handler);
   return {
     vendor,
     deliver: (events, options = {}) => {
       const integration = createIntegration(plugin, { settings: options.settings ?? settings, ...(options.mapping ? { mapping: options.mapping } : {}) });
-      return deliverAll(integration, events, http);
-    },
-    close: async () => {
-      await http.close();
-      await vendor.close();
+      return deliverAll(integration, events, vendor.http);
     },
   };
 }

@@ -1,18 +1,10 @@
 import { createIntegration } from '@signal/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
 import { payloadIdOf } from '../src/request.js';
-import { event, settings, startRun, type Run } from './harness.js';
+import { event, settings, useRun } from './harness.js';
 
-let run: Run;
-beforeAll(async () => {
-  run = await startRun();
-});
-afterAll(() => run.close());
-beforeEach(() => {
-  run.vendor.reset();
-  run.vendor.respond(() => ({ status: 202 }));
-});
+const run = useRun();
 
 describe('gzip for large bodies', () => {
   it('gzips a body over 64 KB, and the vendor decodes the right array', async () => {

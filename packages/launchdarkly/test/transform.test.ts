@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
-import { event, startRun, type Run } from './harness.js';
+import { event, useRun } from './harness.js';
 
-let run: Run;
-beforeAll(async () => {
-  run = await startRun();
-});
-afterAll(() => run.close());
-beforeEach(() => {
-  run.vendor.reset();
-});
+const run = useRun();
 
 type Sent = { key: string; metricValue?: unknown; contextKeys: { user: string }; data: Record<string, unknown> };
 

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { event, settings, startRun, TOKEN, type Run } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { event, settings, useRun, TOKEN } from './harness.js';
 
 // One test per bullet of the doc's Troubleshooting section, plus the retry cases.
-let run: Run;
-beforeAll(async () => {
-  run = await startRun();
-});
-afterAll(() => run.close());
-beforeEach(() => {
-  run.vendor.reset();
-});
+const run = useRun();
 
 const twoEvents = () => [event({ type: 'track', event: 'Signed Up' }), event({ type: 'track', event: 'Order Completed', properties: { revenue: 1 } })];
 

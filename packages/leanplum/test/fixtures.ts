@@ -1,8 +1,8 @@
-import { createHttpClient, createIntegration, deliverAll, parseEvent, type EventInput, type HttpClient, type IntegrationConfig, type SignalEvent } from '@signal/core';
-import type { FakeResponse, FakeVendor, RecordedRequest } from '@signal/core/testkit';
+import { createIntegration, deliverAll, parseEvent, type EventInput, type IntegrationConfig, type SignalEvent } from '@signal/core';
+import type { FakeResponse, FakeVendorHandle, RecordedRequest } from '@signal/core/testkit';
 import plugin from '../src/index.js';
 
-export type { FakeVendor, RecordedRequest } from '@signal/core/testkit';
+export type { RecordedRequest } from '@signal/core/testkit';
 
 /** Leanplum's answer to a good single call. */
 export const ok = (): FakeResponse => ({ status: 200, body: { response: [{ success: true }] } });
@@ -22,14 +22,9 @@ export function event(input: Omit<EventInput, 'message_id' | 'timestamp'> & Part
 }
 
 /** Delivers events through a Leanplum integration to the fake server. */
-export async function deliver(fake: FakeVendor, events: SignalEvent[], config: Partial<IntegrationConfig> = {}) {
-  const http: HttpClient = createHttpClient({ hostOverrides: { '*': fake.url }, timeoutMs: 5_000 });
-  try {
-    const integration = createIntegration(plugin, { settings, ...config });
-    return await deliverAll(integration, events, http);
-  } finally {
-    await http.close();
-  }
+export async function deliver(fake: FakeVendorHandle, events: SignalEvent[], config: Partial<IntegrationConfig> = {}) {
+  const integration = createIntegration(plugin, { settings, ...config });
+  return deliverAll(integration, events, fake.http);
 }
 
 export const form = (req: RecordedRequest): [string, string][] => [...new URLSearchParams(req.body)];

@@ -1,17 +1,9 @@
-import { startFakeVendor } from '@signal/core/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliver, event, form, ok, type FakeVendor } from './fixtures.js';
+import { useFakeVendor } from '@signal/core/testkit';
+import { describe, expect, it } from 'vitest';
+import { deliver, event, form, ok } from './fixtures.js';
 
 // Examples from /work/shared/vendor-docs/leanplum-track.txt, reproduced exactly.
-let fake: FakeVendor;
-beforeAll(async () => {
-  fake = await startFakeVendor(ok);
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.respond(ok);
-});
+const fake = useFakeVendor(ok);
 
 describe('Leanplum doc: "Example: a purchase"', () => {
   const purchase = event({

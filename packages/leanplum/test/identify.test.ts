@@ -1,17 +1,9 @@
-import { startFakeVendor } from '@signal/core/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliver, event, form, ok, type FakeVendor } from './fixtures.js';
+import { useFakeVendor } from '@signal/core/testkit';
+import { describe, expect, it } from 'vitest';
+import { deliver, event, form, ok } from './fixtures.js';
 
 // identify → action=setUserAttributes: personal attributes go there, never on track calls.
-let fake: FakeVendor;
-beforeAll(async () => {
-  fake = await startFakeVendor(ok);
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.respond(ok);
-});
+const fake = useFakeVendor(ok);
 
 describe('identify', () => {
   it('sends setUserAttributes with the traits as JSON, types kept', async () => {

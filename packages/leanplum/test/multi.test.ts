@@ -1,19 +1,11 @@
 import { createIntegration } from '@signal/core';
-import { startFakeVendor } from '@signal/core/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useFakeVendor } from '@signal/core/testkit';
+import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
-import { deliver, event, ok, settings, type FakeVendor, type RecordedRequest } from './fixtures.js';
+import { deliver, event, ok, settings, type RecordedRequest } from './fixtures.js';
 
 // Beyond the doc: action=multi batching (DESIGN.md vendor facts), off by default.
-let fake: FakeVendor;
-beforeAll(async () => {
-  fake = await startFakeVendor(ok);
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.respond(ok);
-});
+const fake = useFakeVendor(ok);
 
 const batchSettings = { ...settings, batch: true };
 const actions = (req: RecordedRequest) => (JSON.parse(req.body) as { data: Record<string, unknown>[] }).data;

@@ -1,19 +1,11 @@
 import { createIntegration, SettingsError } from '@signal/core';
-import { startFakeVendor } from '@signal/core/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useFakeVendor } from '@signal/core/testkit';
+import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
-import { deliver, event, form, ok, settings, type FakeVendor } from './fixtures.js';
+import { deliver, event, form, ok, settings } from './fixtures.js';
 
 // One test per "Troubleshooting" entry of leanplum-track.txt, plus the DESIGN.md vendor facts.
-let fake: FakeVendor;
-beforeAll(async () => {
-  fake = await startFakeVendor(ok);
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.respond(ok);
-});
+const fake = useFakeVendor(ok);
 
 const track = (props: Record<string, unknown> = {}) => event({ type: 'track', event: 'Product Viewed', user_id: 'u1', properties: props });
 

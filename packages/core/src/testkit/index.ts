@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import { conformanceChecks, type ConformanceOptions } from './conformance.js';
 
 export { startFakeVendor, type FakeVendor, type FakeResponse, type FakeHandler, type RecordedRequest } from './fake-vendor.js';
+export { useFakeVendor, type FakeVendorHandle } from './use-fake-vendor.js';
 export { conformanceChecks, fixtureEvents, type ConformanceOptions, type ConformanceCheck } from './conformance.js';
 
 /**

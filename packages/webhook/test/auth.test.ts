@@ -1,17 +1,9 @@
 import { createIntegration, deliverAll } from '@signal/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import webhook from '../src/index.js';
-import { event, startReceiver, type Receiver } from './receiver.js';
+import { event, useReceiver } from './receiver.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(() => {
-  receiver.requests.length = 0;
-  receiver.reply(() => ({ status: 200 }));
-});
+const receiver = useReceiver();
 
 const password = 'p@ss:w0rd/é';
 const settings = { url: `https://hook%20user:${encodeURIComponent(password)}@hooks.example.com/in?x=1`, data: { echo: '{{ properties.echo }}' } };
@@ -26,7 +18,7 @@ describe('basic auth from user:pass@ in the URL', () => {
   });
 
   it('the delivery log shows neither the password nor the header value, even when the vendor echoes them', async () => {
-    receiver.reply((req) => ({ status: 401, body: `denied ${req.headers.authorization} for ${password}` }));
+    receiver.respond((req) => ({ status: 401, body: `denied ${req.headers.authorization} for ${password}` }));
     const integration = createIntegration(webhook, { settings });
     const leaky = event({ type: 'track', event: 'X', user_id: 'u1', properties: { echo: password } });
     const { results, exchanges } = await deliverAll(integration, [leaky], receiver.http);

@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliver, event, startReceiver, type Receiver } from './receiver.js';
+import { describe, expect, it } from 'vitest';
+import { deliver, event, useReceiver } from './receiver.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(() => {
-  receiver.requests.length = 0;
-  receiver.reply(() => ({ status: 200 }));
-});
+const receiver = useReceiver();
 
 const url = 'https://hooks.example.com/signal';
 const events = (n: number) => Array.from({ length: n }, (_, i) => event({ type: 'track', event: 'Order Completed', user_id: `u${i}`, properties: { i } }));
@@ -34,7 +26,7 @@ describe('batching', () => {
 
   it('a failed batch gives every event in it the same result', async () => {
     let n = 0;
-    receiver.reply(() => ({ status: ++n === 2 ? 503 : 200 }));
+    receiver.respond(() => ({ status: ++n === 2 ? 503 : 200 }));
     const { results } = await deliver({ url, batch: { max_items: 2 } }, events(4), receiver);
     expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'retry', 'retry']);
   });

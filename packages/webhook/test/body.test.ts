@@ -1,17 +1,9 @@
 import { createIntegration } from '@signal/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import webhook from '../src/index.js';
-import { deliver, event, startReceiver, type Receiver } from './receiver.js';
+import { deliver, event, useReceiver } from './receiver.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(() => {
-  receiver.requests.length = 0;
-  receiver.reply(() => ({ status: 200 }));
-});
+const receiver = useReceiver();
 
 const url = 'https://hooks.example.com/signal';
 

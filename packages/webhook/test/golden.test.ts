@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliver, event, startReceiver, type Receiver } from './receiver.js';
+import { describe, expect, it } from 'vitest';
+import { deliver, event, useReceiver } from './receiver.js';
 
 // Every example in vendor-docs/leanplum-webhooks.txt, checked on what the receiving server recorded.
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(() => {
-  receiver.requests.length = 0;
-  receiver.reply(() => ({ status: 200 }));
-});
+const receiver = useReceiver();
 
 const mary = event({ type: 'track', event: 'Signed Up', user_id: 'u1' });
 
@@ -104,31 +96,31 @@ describe('doc: set a user attribute using the Leanplum API', () => {
 describe('doc: Retries (408, 409, 429 and 500 through 599 are retried; others are not)', () => {
   const settings = { url: 'https://hooks.example.com/signal' };
   it.each([408, 409, 429, 500, 503, 599])('HTTP %i → retry', async (status) => {
-    receiver.reply(() => ({ status }));
+    receiver.respond(() => ({ status }));
     const { results } = await deliver(settings, [mary], receiver);
     expect(results[0]!.status).toBe('retry');
   });
 
   it('429 with Retry-After: 120 → retry no sooner than 120 s', async () => {
-    receiver.reply(() => ({ status: 429, headers: { 'retry-after': '120' } }));
+    receiver.respond(() => ({ status: 429, headers: { 'retry-after': '120' } }));
     const { results } = await deliver(settings, [mary], receiver);
     expect(results).toEqual([{ status: 'retry', reason: 'HTTP 429', retryAfterMs: 120_000 }]);
   });
 
   it.each([400, 404, 410, 422])('HTTP %i → rejected, not retried', async (status) => {
-    receiver.reply(() => ({ status }));
+    receiver.respond(() => ({ status }));
     const { results } = await deliver(settings, [mary], receiver);
     expect(results).toEqual([{ status: 'rejected', code: `http_${status}`, message: `HTTP ${status}` }]);
   });
 
   it.each([401, 403])('HTTP %i → auth (pauses the integration; a deliberate deviation, see README)', async (status) => {
-    receiver.reply(() => ({ status }));
+    receiver.respond(() => ({ status }));
     const { results } = await deliver(settings, [mary], receiver);
     expect(results[0]!.status).toBe('auth');
   });
 
   it.each([200, 201, 202, 204])('HTTP %i → delivered', async (status) => {
-    receiver.reply(() => ({ status }));
+    receiver.respond(() => ({ status }));
     const { results } = await deliver(settings, [mary], receiver);
     expect(results).toEqual([{ status: 'delivered' }]);
   });

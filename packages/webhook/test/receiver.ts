@@ -1,30 +1,12 @@
-import { createHttpClient, createIntegration, deliverAll, parseEvent, type EventInput, type HttpClient, type SignalEvent } from '@signal/core';
-import { startFakeVendor, type FakeResponse, type RecordedRequest } from '@signal/core/testkit';
+import { createIntegration, deliverAll, parseEvent, type EventInput, type SignalEvent } from '@signal/core';
+import { useFakeVendor, type FakeVendorHandle } from '@signal/core/testkit';
 import webhook from '../src/index.js';
 
-export interface Receiver {
-  url: string;
-  /** What the receiving server recorded: the independent oracle for these tests. */
-  requests: RecordedRequest[];
-  reply(handler: (req: RecordedRequest) => FakeResponse): void;
-  http: HttpClient;
-  close(): Promise<void>;
-}
+/** core's fake vendor standing in for the webhook's receiver, for the test file; every host is routed to it. */
+export type Receiver = FakeVendorHandle;
 
-/** core's fake vendor standing in for the webhook's receiver; every host is routed to it. */
-export async function startReceiver(): Promise<Receiver> {
-  const fake = await startFakeVendor(() => ({ status: 200, body: 'ok' }));
-  const http = createHttpClient({ hostOverrides: { '*': fake.url }, timeoutMs: 2_000 });
-  return {
-    url: fake.url,
-    requests: fake.requests,
-    http,
-    reply: (h) => fake.respond(h),
-    async close() {
-      await http.close();
-      await fake.close();
-    },
-  };
+export function useReceiver(): Receiver {
+  return useFakeVendor(() => ({ status: 200 }), { timeoutMs: 2_000 });
 }
 
 let counter = 0;

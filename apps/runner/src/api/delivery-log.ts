@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Spool } from '../spool/types.js';
+import { deliveryQueryStates, type Spool } from '../spool/types.js';
 
 export interface DeliveryLogOptions {
   spool: Spool;
@@ -13,7 +13,7 @@ export interface DeliveryLogOptions {
   resume: (integration: string) => void;
 }
 
-const states = ['pending', 'inflight', 'retry', 'delivered', 'rejected', 'dropped', 'dead', 'failed'] as const;
+const states = deliveryQueryStates;
 
 const deliveriesQuery = z.object({
   integration: z.string().min(1).optional(),

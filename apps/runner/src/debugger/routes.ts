@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Spool } from '../spool/types.js';
+import { deliveryQueryStates, type Spool } from '../spool/types.js';
 import type { RedactValue } from './redact-value.js';
 
 export interface DebuggerApiOptions {
@@ -11,7 +11,7 @@ export interface DebuggerApiOptions {
   wake?: (integration?: string) => void;
 }
 
-const states = ['pending', 'inflight', 'retry', 'delivered', 'rejected', 'dropped', 'dead', 'failed'] as const;
+const states = deliveryQueryStates;
 
 const deliveriesQuery = z.object({
   integration: z.string().min(1).optional(),

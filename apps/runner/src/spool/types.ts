@@ -11,7 +11,11 @@ import type { DeliveryResult, Exchange, SignalEvent } from '@signal/core';
  *                       → retry (with retry_at) → claimed again …
  *   paused: the integration hit an auth failure; jobs wait until it resumes.
  */
-export type JobState = 'pending' | 'inflight' | 'retry' | 'delivered' | 'rejected' | 'dropped' | 'dead';
+export const jobStates = ['pending', 'inflight', 'retry', 'delivered', 'rejected', 'dropped', 'dead'] as const;
+export type JobState = (typeof jobStates)[number];
+
+/** States a delivery-log query may filter by: a job state, or `failed` (rejected or dead). */
+export const deliveryQueryStates = [...jobStates, 'failed'] as const;
 
 export const terminalStates: readonly JobState[] = ['delivered', 'rejected', 'dropped', 'dead'];
 

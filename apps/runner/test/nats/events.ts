@@ -1,21 +1,8 @@
 import type { SignalEvent } from '@signal/core';
+import { makeEvent } from '../spool/contract.js';
 
-let n = 0;
-/** A valid track event; unique message id unless given. */
-export function track(user: string, fields: Partial<SignalEvent> = {}): SignalEvent {
-  n++;
-  return {
-    type: 'track',
-    event: 'Order Completed',
-    properties: { n },
-    traits: {},
-    user_id: user,
-    message_id: `m-${process.pid}-${n}-${Math.random().toString(36).slice(2, 8)}`,
-    timestamp: '2025-06-06T09:00:00.000Z',
-    context: {},
-    ...fields,
-  };
-}
+/** A valid track event with a unique message id (the spool contract suite's event builder). */
+export const track = makeEvent;
 
 export function identify(user: string, traits: Record<string, unknown>): SignalEvent {
   return track(user, { type: 'identify', event: undefined, traits });

@@ -3,6 +3,7 @@ import type { BatchLimits } from './batching.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './http.js';
 import type { MappedEvent, Preset } from './mapping.js';
 import type { DeliveryResult } from './results.js';
+import type { RetryPolicyConfig } from './retry-policy.js';
 
 /** pino-compatible logger subset. */
 export interface Logger {
@@ -27,6 +28,19 @@ export interface DestinationCapabilities {
   batching: boolean;
   /** Handles `identify` calls (maps traits to user attributes/profile). */
   identify: boolean;
+  /**
+   * The vendor dedupes a request by an id derived from the batch (LaunchDarkly's payload id).
+   * The engine then retries a batch whose attempt ended without a definite answer (timeout,
+   * reset, 5xx) as exactly the same records, never re-chunked with newer events, so the id
+   * (a pure function of the batch) repeats and the vendor counts it once.
+   */
+  idempotentBatches?: boolean;
+  /**
+   * The vendor rejects a whole batch for one bad record (LaunchDarkly's 400). When a batch of
+   * more than one record comes back `rejected` as a whole, the engine splits it in halves and
+   * sends each again, down to single records, so only the bad ones end `rejected`.
+   */
+  bisectRejectedBatches?: boolean;
 }
 
 export interface TransformContext<S> {
@@ -66,6 +80,11 @@ export interface DestinationDefinition<S = unknown, R = unknown> {
   defaultPreset: string;
   limits: DestinationLimits | ((settings: S) => DestinationLimits);
   capabilities: DestinationCapabilities;
+  /**
+   * The plugin's default retry policy (e.g. the webhook spec: 5 retries from 1 min, doubling),
+   * merged over core's defaults; the integration's `retry:` in config overrides it.
+   */
+  retry?: Partial<RetryPolicyConfig>;
   /** Mapped event → vendor record. Pure: no I/O, no clock, no randomness. Throw PayloadValidationError to reject one event. */
   transform(mapped: MappedEvent, ctx: TransformContext<S>): R;
   /** Records (already within limits) → the one HTTP request that carries them. Pure. */

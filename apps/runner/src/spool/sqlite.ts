@@ -170,6 +170,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `SELECT j.id, j.integration, j.message_id, j.user_key, j.attempts, j.first_attempt_at, j.event_seq, e.body
        FROM json_each(?) AS k JOIN jobs j ON j.id = k.value LEFT JOIN events e ON e.seq = j.event_seq ORDER BY k.key`,
     ),
+    renew: db.prepare(`UPDATE jobs SET lease_until = ? WHERE id IN (SELECT value FROM json_each(?)) AND state = 'inflight'`),
+    countBacklog: db.prepare<[], { n: number }>(`SELECT (SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'retry')) + (SELECT COUNT(*) FROM jobs WHERE state = 'inflight') AS n`),
     release: db.prepare(
       `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL,
        next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state = 'inflight'`,
@@ -222,6 +224,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
 
   let appendTransactions = 0;
   let closed = false;
+  /** The latest append's failure, until an append succeeds again (health()). */
+  let writeFailure: { reason: string; since: number } | undefined;
   let queue: PendingAppend[] = [];
   let flushScheduled = false;
 
@@ -287,8 +291,10 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     try {
       const results = appendGroups(groups);
       appendTransactions++;
+      writeFailure = undefined;
       groups.forEach((g, i) => g.resolve(results[i]!));
     } catch (error) {
+      writeFailure = { reason: (error as Error).message, since: now() };
       if (groups.length === 1) {
         groups[0]!.reject(new SpoolError(`cannot store events: ${(error as Error).message}`, error));
         return;
@@ -298,6 +304,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         try {
           const [result] = appendGroups([g]);
           appendTransactions++;
+          writeFailure = undefined;
           g.resolve(result!);
         } catch (inner) {
           g.reject(new SpoolError(`cannot store events: ${(inner as Error).message}`, inner));
@@ -471,6 +478,12 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     },
 
     claim: (integration, opts) => guard('claim jobs', () => (opts.limit <= 0 ? [] : claimTx(integration, opts))),
+
+    renew: (jobs, opts) => guard('renew leases', () => (jobs.length === 0 ? undefined : void q.renew.run(opts.now + opts.leaseMs, JSON.stringify(jobs.map((j) => Number(j.id)))))),
+
+    backlog: () => guard('count the backlog', () => q.countBacklog.get()?.n ?? 0),
+
+    health: () => (closed ? { writable: false, reason: 'the spool is closed' } : writeFailure === undefined ? { writable: true } : { writable: false, ...writeFailure }),
 
     complete: (updates) => guard('record delivery results', () => (updates.length === 0 ? undefined : completeTx(updates))),
 

@@ -111,6 +111,15 @@ export interface EventDetail {
   deliveries: DeliveryDetail[];
 }
 
+/** Whether the spool can take writes now (the collector answers 503 and /readyz says why when not). */
+export interface SpoolHealth {
+  writable: boolean;
+  /** Why the last write failed (disk full, JetStream unavailable); cleared by the next successful write. */
+  reason?: string;
+  /** Epoch ms of that failure. */
+  since?: number;
+}
+
 export interface Spool {
   readonly driver: 'sqlite' | 'nats';
   /**
@@ -132,6 +141,13 @@ export interface Spool {
    */
   claim(integration: string, options: ClaimOptions): Promise<Job[]>;
   /**
+   * Extends the lease of jobs this runner still holds (waiting for a request slot, or in a
+   * request): until `now + leaseMs` no claim hands them out again. The engine renews every held
+   * job well before its lease ends, so only a crashed (or hung) runner's jobs ever come back.
+   * Jobs already completed or no longer leased are ignored.
+   */
+  renew(jobs: readonly Job[], options: { now: number; leaseMs: number }): Promise<void>;
+  /**
    * Records outcomes of claimed jobs; the engine calls it once per batch, so write them in
    * one transaction. Every non-release update counts one attempt and appends it to the
    * job's history (the delivery log). A retry or a release with retryAt also holds the
@@ -143,8 +159,13 @@ export interface Spool {
   /** Moves matching final jobs (default: dead) back to pending with attempts reset. Returns how many. */
   replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number>;
   stats(): Promise<QueueStats[]>;
+  /** Jobs not yet final (pending, in flight, retrying), all integrations: what `storage.max_backlog` bounds. */
+  backlog(): Promise<number>;
+  /** Synchronous, cheap: the outcome of the latest write. */
+  health(): SpoolHealth;
   deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]>;
-  event(messageId: string): Promise<EventDetail | undefined>;
+  /** An event by message id; ids dedupe per source, so with two sources sharing an id, `source` picks one (default: the latest stored). */
+  event(messageId: string, source?: string): Promise<EventDetail | undefined>;
   /** Earliest retry time among an integration's waiting jobs (for the scheduler's sleep), or undefined. */
   nextDueAt(integration: string): Promise<number | undefined>;
   close(): Promise<void>;

@@ -21,6 +21,8 @@ export interface LeasedMessage {
   ack(confirm: boolean): Promise<void>;
   /** Gives the message back; JetStream redelivers it after `delayMs`. */
   nak(delayMs: number): Promise<void>;
+  /** Still working on it: restarts the ack_wait (lease) timer. */
+  working(): void;
 }
 
 /** Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (with optional domain/account tokens). */
@@ -61,6 +63,7 @@ export async function pullNow(nc: NatsConnection, stream: string, consumer: stri
           if (confirm) await nc.request(reply, '+ACK', { timeout: timeoutMs });
           else nc.publish(reply, '+ACK');
         },
+        working: () => nc.publish(reply, '+WPI'),
         nak: async (delayMs) => {
           nc.publish(reply, delayMs > 0 ? `-NAK ${JSON.stringify({ delay: nanos(Math.ceil(delayMs)) })}` : '-NAK');
           await nc.flush();

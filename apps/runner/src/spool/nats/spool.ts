@@ -14,6 +14,7 @@ import {
   type JobUpdate,
   type QueueStats,
   type Spool,
+  type SpoolHealth,
 } from '../types.js';
 import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
 import { ExchangeStore } from './exchanges.js';
@@ -54,6 +55,8 @@ export class NatsSpool implements Spool {
   private readonly traits: TraitsMemory;
   private readonly exchanges: ExchangeStore;
   private readonly claimed = new Map<string, Claimed>();
+  /** The latest append's failure, until an append succeeds again (health()). */
+  private writeFailure: { reason: string; since: number } | undefined;
   /** Integration → ack_wait (ms) its consumer was last set up with. */
   private readonly consumers = new Map<string, number>();
 
@@ -79,6 +82,17 @@ export class NatsSpool implements Spool {
   // ---- ingest -------------------------------------------------------------
 
   async append(items: AppendItem[]): Promise<AppendResult> {
+    try {
+      const result = await this.appendOnce(items);
+      this.writeFailure = undefined;
+      return result;
+    } catch (error) {
+      this.writeFailure = { reason: error instanceof Error ? error.message : String(error), since: Date.now() };
+      throw error;
+    }
+  }
+
+  private async appendOnce(items: AppendItem[]): Promise<AppendResult> {
     const outcomes: ('stored' | 'duplicate')[] = new Array(items.length);
     const seen = new Set<string>();
     const firsts: number[] = [];
@@ -248,6 +262,20 @@ export class NatsSpool implements Spool {
     // No log write for the claim: the lease is the consumer's ack-pending state, and stats() counts it from there.
     await Promise.all(putBack);
     return jobs;
+  }
+
+  async renew(jobs: readonly Job[]): Promise<void> {
+    // JetStream's "working" ack restarts the message's ack_wait (the consumer's lease) for another full period.
+    await Promise.all(jobs.map((job) => this.claimed.get(job.id)?.message.working()));
+  }
+
+  async backlog(): Promise<number> {
+    return (await this.stats()).reduce((n, s) => n + s.depth, 0);
+  }
+
+  health(): SpoolHealth {
+    if (this.nc.isClosed()) return { writable: false, reason: 'the NATS connection is closed' };
+    return this.writeFailure === undefined ? { writable: true } : { writable: false, ...this.writeFailure };
   }
 
   /** Users of an integration with a job waiting to retry. One request when there are none (the usual case). */

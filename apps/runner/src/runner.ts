@@ -10,6 +10,7 @@ import { countAttempt, createMetrics, type RunnerMetrics } from './metrics/regis
 import { openSpool } from './storage/open-spool.js';
 import { startRetention } from './storage/retention.js';
 import type { Spool } from './spool/types.js';
+import { RejectionFeed } from './collector/rejections.js';
 
 /** The runner could not start (port taken, spool unavailable). The message says what to do. */
 export class RunnerStartError extends SignalError {
@@ -36,6 +37,8 @@ export interface Runner {
   spool: Spool;
   metrics: RunnerMetrics;
   app: FastifyInstance;
+  /** Refused ingest requests (the debugger's live view and the log listen here). */
+  rejections: RejectionFeed;
   stop(): Promise<void>;
 }
 
@@ -73,7 +76,9 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   });
 
   let running = false;
+  const rejections = new RejectionFeed();
   const app = buildServer({
+    rejections,
     spool,
     metrics,
     sources: new Map(config.sources.map((s) => [s.write_key, s.id])),
@@ -131,5 +136,5 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
     })();
     return stopping;
   };
-  return { url: `http://${shownHost}:${actualPort}`, port: actualPort, spool, metrics, app, stop };
+  return { url: `http://${shownHost}:${actualPort}`, port: actualPort, spool, metrics, app, rejections, stop };
 }

@@ -4,6 +4,7 @@ import { recordBodySize } from '../collector/body-size.js';
 import { collectorLimits } from '../collector/limits.js';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { Spool } from '../spool/types.js';
+import type { RejectionFeed } from '../collector/rejections.js';
 import { registerDeliveryLog } from './delivery-log.js';
 
 export interface ServerOptions {
@@ -12,6 +13,8 @@ export interface ServerOptions {
   sources: Map<string, string>;
   routes: Map<string, string[]>;
   adminToken?: string;
+  /** Refused ingest requests are told here. */
+  rejections?: RejectionFeed;
   engine: {
     wake(integration?: string): void;
     paused(): Record<string, string>;
@@ -80,7 +83,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(body);
   });
 
-  registerCollector(app, { spool, sources: options.sources, routes: options.routes, metrics, wake: (id) => engine.wake(id) });
+  registerCollector(app, {
+    spool,
+    sources: options.sources,
+    routes: options.routes,
+    metrics,
+    wake: (id) => engine.wake(id),
+    ...(options.rejections === undefined ? {} : { rejections: options.rejections }),
+  });
   registerDeliveryLog(app, {
     spool,
     ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),

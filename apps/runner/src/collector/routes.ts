@@ -5,6 +5,7 @@ import type { AppendItem, Spool } from '../spool/types.js';
 import { writeKeyOf } from './auth.js';
 import { bodySizeOf } from './body-size.js';
 import { collectorLimits } from './limits.js';
+import type { RejectionFeed } from './rejections.js';
 
 export interface CollectorOptions {
   spool: Spool;
@@ -15,6 +16,8 @@ export interface CollectorOptions {
   metrics: RunnerMetrics;
   /** Tells the delivery engine new jobs are waiting. */
   wake: (integration?: string) => void;
+  /** Every refused ingest request is told here (log line, debugger live view). */
+  rejections?: RejectionFeed;
   now?: () => Date;
 }
 
@@ -87,8 +90,18 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
   const { spool, sources, routes, metrics, wake } = options;
   const now = options.now ?? (() => new Date());
 
-  const refuse = (reply: FastifyReply, refusal: Refusal) => {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, refusal: Refusal, source?: string) => {
     metrics.collectorRejected.inc({ status: String(refusal.status) });
+    const userAgent = request.headers['user-agent'];
+    options.rejections?.emit({
+      at: Date.now(),
+      status: refusal.status,
+      reason: refusal.error,
+      path: request.url.split('?')[0] ?? request.url,
+      ip: request.ip,
+      ...(source === undefined ? {} : { source }),
+      ...(typeof userAgent === 'string' ? { userAgent } : {}),
+    });
     return reply.code(refusal.status).send({ success: false, error: refusal.error, ...(refusal.issues.length > 0 ? { issues: refusal.issues } : {}) });
   };
 
@@ -107,13 +120,13 @@ export function registerCollector(app: FastifyInstance, options: CollectorOption
       const key = writeKeyOf(request);
       const source = key === undefined ? undefined : sources.get(key);
       if (source === undefined) {
-        return refuse(reply, new Refusal(401, key === undefined ? 'missing write key: send it as the HTTP Basic user name or as writeKey in the body' : 'unknown write key'));
+        return refuse(request, reply, new Refusal(401, key === undefined ? 'missing write key: send it as the HTTP Basic user name or as writeKey in the body' : 'unknown write key'));
       }
       let events: SignalEvent[];
       try {
         events = parseRequest(kind, request.body, bodySizeOf(request), now());
       } catch (error) {
-        if (error instanceof Refusal) return refuse(reply, error);
+        if (error instanceof Refusal) return refuse(request, reply, error, source);
         throw error;
       }
       const integrations = routes.get(source) ?? [];

@@ -1,0 +1,41 @@
+/**
+ * Ingest requests the collector refused (400/401/413/415/503), as the log and the debugger's
+ * live view see them: "my events never arrived" must have an answer. Never carries the write
+ * key or the body.
+ */
+export interface RejectedRequest {
+  /** Epoch ms. */
+  at: number;
+  status: number;
+  /** What was wrong, as the client was told (field paths, limits), e.g. `batch.3.user_id: ...`. */
+  reason: string;
+  /** Route path, e.g. /v1/batch. */
+  path: string;
+  /** Source id when the write key was known. */
+  source?: string;
+  ip: string;
+  /** User agent, to tell SDKs apart. */
+  userAgent?: string;
+}
+
+export type RejectionListener = (rejection: RejectedRequest) => void;
+
+/** Fan-out of rejections to listeners (the rate-limited log line, the debugger's live feed). */
+export class RejectionFeed {
+  private readonly listeners = new Set<RejectionListener>();
+
+  on(listener: RejectionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(rejection: RejectedRequest): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(rejection);
+      } catch {
+        // A listener's failure must not change the client's answer.
+      }
+    }
+  }
+}

@@ -1,16 +1,21 @@
 import { z } from 'zod';
 
 /**
- * The one retry policy: exponential backoff with full jitter, a Retry-After
- * floor, and dead-lettering once attempts (and, optionally, a time window) are
- * spent, so one long outage does not burn every attempt in a few seconds.
+ * The one retry policy: exponential backoff (full jitter by default), a Retry-After
+ * floor, and dead-lettering only once both the attempts and a time window are spent
+ * (RudderStack's rule), so one long outage does not burn every attempt in a few seconds.
+ * Defaults (RudderStack's router: 5 min backoff cap, 180 min window) survive a vendor
+ * outage of up to three hours with nothing dead-lettered.
  */
 export const retryPolicySchema = z.object({
   base_ms: z.number().int().positive().default(1_000),
   cap_ms: z.number().int().positive().default(300_000),
-  max_attempts: z.number().int().min(1).default(5),
+  /** Attempts in all, the first included. */
+  max_attempts: z.number().int().min(1).default(10),
   /** Also require this much time since the first attempt before dead-lettering (0 = attempts alone). */
-  min_window_ms: z.number().int().min(0).default(0),
+  min_window_ms: z.number().int().min(0).default(3 * 60 * 60 * 1000),
+  /** `full`: a random delay up to the exponential ceiling (spreads a herd); `none`: exactly base × 2^(n-1), capped (a vendor's published schedule). */
+  jitter: z.enum(['full', 'none']).default('full'),
 });
 export type RetryPolicyConfig = z.output<typeof retryPolicySchema>;
 
@@ -28,7 +33,7 @@ export function createRetryPolicy(config: Partial<RetryPolicyConfig> = {}, rando
   const cfg = retryPolicySchema.parse(config);
   const backoffMs = (attempt: number, retryAfterMs?: number): number => {
     const ceiling = Math.min(cfg.cap_ms, cfg.base_ms * 2 ** Math.max(0, attempt - 1));
-    const jittered = Math.floor(random() * ceiling);
+    const jittered = cfg.jitter === 'none' ? ceiling : Math.floor(random() * ceiling);
     // Retry-After is the vendor's floor; it may exceed our cap (the vendor knows best).
     return Math.max(jittered, retryAfterMs ?? 0);
   };

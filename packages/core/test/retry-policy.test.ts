@@ -17,8 +17,22 @@ describe('retry policy', () => {
     expect(p.backoffMs(10, 100)).toBe(500);
   });
 
-  it('dead-letters after max_attempts (default 5)', () => {
+  it('defaults: 10 attempts and a 3-hour window, both spent before a dead letter', () => {
     const p = createRetryPolicy({}, () => 0.5);
+    expect(p.config).toMatchObject({ base_ms: 1000, cap_ms: 300_000, max_attempts: 10, min_window_ms: 3 * 3600_000, jitter: 'full' });
+    // An hour-long outage: ever more attempts, none dead while the window runs.
+    expect(p.decide({ attempt: 40, firstAttemptAt: 0, now: 3600_000, reason: 'HTTP 503' }).action).toBe('retry');
+    expect(p.decide({ attempt: 10, firstAttemptAt: 0, now: 3 * 3600_000, reason: 'HTTP 503' }).action).toBe('dead');
+    expect(p.decide({ attempt: 9, firstAttemptAt: 0, now: 5 * 3600_000, reason: 'HTTP 503' }).action).toBe('retry');
+  });
+
+  it('jitter none follows a published schedule exactly (webhook spec: 1, 2, 4 min)', () => {
+    const p = createRetryPolicy({ base_ms: 60_000, cap_ms: 3600_000, jitter: 'none' }, () => 0);
+    expect([1, 2, 3, 4, 5].map((a) => p.backoffMs(a))).toEqual([60_000, 120_000, 240_000, 480_000, 960_000]);
+  });
+
+  it('dead-letters after max_attempts when the window is 0', () => {
+    const p = createRetryPolicy({ max_attempts: 5, min_window_ms: 0 }, () => 0.5);
     expect(p.config.max_attempts).toBe(5);
     const now = 1_000_000;
     expect(p.decide({ attempt: 4, firstAttemptAt: now, now, reason: 'HTTP 500' })).toEqual({ action: 'retry', delayMs: 4000, retryAt: now + 4000 });

@@ -51,7 +51,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
         integration,
         spool: options.spool,
         http: options.http,
-        policy: createRetryPolicy({ ...options.retry, ...options.retryByIntegration?.[integration.id] }, options.random),
+        // Core defaults < the plugin's own policy (its vendor's schedule) < engine-wide option < the integration's `retry:`.
+        policy: createRetryPolicy({ ...integration.destination.retry, ...options.retry, ...options.retryByIntegration?.[integration.id] }, options.random),
         concurrency,
         maxRecordsInFlight: Math.min(Math.max(1, integration.limits.maxBatchItems) * concurrency, options.maxRecordsInFlight ?? defaultMaxRecordsInFlight),
         lingerMs: Math.max(0, Math.min(maxLingerMs, options.lingerMs ?? integration.limits.lingerMs ?? defaultLingerMs)),

@@ -6,7 +6,7 @@ export interface DeliveryEngineOptions {
   /** Built with core's createIntegration (settings parsed, secrets known to the redactor). */
   integrations: Integration[];
   http: HttpClient;
-  /** Global retry policy (core defaults: base 1 s, cap 5 min, 5 attempts). */
+  /** Engine-wide retry policy over the plugin's own default (core defaults: base 1 s, cap 5 min, 10 attempts and 3 h). */
   retry?: Partial<RetryPolicyConfig>;
   /** Per-integration retry overrides, merged over `retry`. */
   retryByIntegration?: Record<string, Partial<RetryPolicyConfig>>;

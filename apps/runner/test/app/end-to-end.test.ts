@@ -47,7 +47,7 @@ const requestsFor = (v: { requests: { body: string; path: string }[] }, messageO
 beforeAll(async () => {
   vendors = await startVendors();
   dir = mkdtempSync(join(tmpdir(), 'signal-e2e-'));
-  const text = configFor(vendors, { dbPath: join(dir, 'signal.db'), retry: 'retry: { base_ms: 50, cap_ms: 200, max_attempts: 3 }' });
+  const text = configFor(vendors, { dbPath: join(dir, 'signal.db'), retry: 'retry: { base_ms: 50, cap_ms: 200, max_attempts: 3, min_window_ms: 0 }' });
   const loaded = await loadConfigText(text, { file: 'e2e.yaml', dir, env: {} });
   runner = await startRunner(loaded, { logger: silentLogger, httpTimeoutMs: 500, engine: { lingerMs: 20, pollIntervalMs: 50 } });
 });

@@ -48,7 +48,7 @@ integrations:
   - id: webhook
     plugin: "@signal/webhook"
     settings: { url: https://hooks.example.com/signal }
-    retry: { base_ms: 10, cap_ms: 20, max_attempts: 2 }
+    retry: { base_ms: 10, cap_ms: 20, max_attempts: 2, min_window_ms: 0 }
 pipelines:
   - { id: main, sources: [web], integrations: [leanplum, webhook] }
 `;

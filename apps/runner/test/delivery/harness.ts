@@ -64,7 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     spool: options.wrapSpool?.(spool) ?? spool,
     integrations: [integration],
     http,
-    retry: { base_ms: 1_000, max_attempts: 3, ...options.retry },
+    retry: { base_ms: 1_000, max_attempts: 3, min_window_ms: 0, ...options.retry },
     lingerMs: options.lingerMs ?? 0,
     pollIntervalMs: 20,
     leaseMs: 60_000,

@@ -43,8 +43,14 @@ export class IntegrationLane {
   private readonly id: string;
   private readonly batchItems: number;
   private readonly budget: number;
-  /** Jobs claimed and not yet recorded or given back: what the lane holds in memory. */
-  private held = 0;
+  /**
+   * Jobs claimed and not yet recorded or given back, by id: what the lane holds in memory (the
+   * record budget counts them), and whose leases it renews while they wait for a slot or a
+   * vendor's answer, so a slow vendor never makes another claim hand them out again
+   * (duplicates come only from a crash or a lost response).
+   */
+  private readonly holding = new Map<string, Job>();
+  private renewTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly o: LaneOptions) {
     this.id = o.integration.id;
@@ -55,12 +61,15 @@ export class IntegrationLane {
 
   /** Whole batches that still fit in the record budget, as a record count. */
   private room(): number {
-    return Math.floor((this.budget - this.held) / this.batchItems) * this.batchItems;
+    return Math.floor((this.budget - this.holding.size) / this.batchItems) * this.batchItems;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    // A third of the lease: two renewals may fail (or the event loop stall) before a lease lapses.
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer.unref();
     this.loop = this.run();
   }
 
@@ -69,6 +78,26 @@ export class IntegrationLane {
     this.waker.wake();
     await this.loop;
     while (this.requests.size > 0) await Promise.allSettled([...this.requests]);
+    clearInterval(this.renewTimer);
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.holding.size === 0) return;
+    try {
+      await this.o.spool.renew([...this.holding.values()], { now: this.o.now(), leaseMs: this.o.leaseMs });
+    } catch (error) {
+      this.o.logger.warn({ integration: this.id, jobs: this.holding.size, err: this.explain(error) }, `renewing the leases of ${this.id}'s jobs in hand failed; trying again`);
+    }
+  }
+
+  /** The lane holds these jobs from now on (their leases are renewed). */
+  private hold(jobs: readonly Job[]): void {
+    for (const job of jobs) this.holding.set(job.id, job);
+  }
+
+  /** These jobs were recorded, given back or abandoned to their lease: no longer in hand. */
+  private letGo(jobs: readonly Job[]): void {
+    for (const job of jobs) this.holding.delete(job.id);
   }
 
   wake(): void {
@@ -137,24 +166,24 @@ export class IntegrationLane {
     const limit = probe ? batchItems : Math.min(maxPage, batchItems * Math.max(1, this.slots.free), this.room());
     const jobs = await this.claim(limit);
     if (jobs.length === 0) return false;
-    this.held += jobs.length;
+    this.hold(jobs);
     /** Jobs of this page still owned by this round (not yet recorded, given back or handed to a request). */
-    let owned = jobs.length;
-    const settle = (n: number): void => {
-      this.held -= n;
-      owned -= n;
+    const owned = new Set(jobs);
+    const settle = (settled: readonly Job[]): void => {
+      for (const job of settled) owned.delete(job);
     };
     try {
       if (!probe && this.o.lingerMs > 0 && jobs.length < batchItems) {
         const before = jobs.length;
         await this.linger(jobs, batchItems);
-        this.held += jobs.length - before;
-        owned += jobs.length - before;
+        const more = jobs.slice(before);
+        this.hold(more);
+        for (const job of more) owned.add(job);
       }
 
       const { outgoing, finished } = this.prepare(jobs);
       await this.record(finished.map((f) => f.update), finished);
-      settle(finished.length);
+      settle(finished.map((f) => f.job));
 
       // Each batch carries its own jobs, so a request keeps only those alive, not the whole page.
       const batches = this.o.integration.chunk(outgoing).map((chunk) => chunk.map((o) => ({ o, job: jobs[o.index]! })));
@@ -167,7 +196,7 @@ export class IntegrationLane {
         // A probe sends one batch; a pause (possibly hit while this batch waited for a slot) gives the rest back.
         if ((probe && i > 0) || (!probe && this.pause !== undefined)) {
           await this.release(batch.map((b) => b.job));
-          settle(batch.length);
+          settle(batch.map((b) => b.job));
           continue;
         }
         const users = new Set(batch.map((b) => b.o.userKey));
@@ -175,20 +204,20 @@ export class IntegrationLane {
         if (!probe && this.pause !== undefined) {
           this.slots.release(users);
           await this.release(batch.map((b) => b.job));
-          settle(batch.length);
+          settle(batch.map((b) => b.job));
           continue;
         }
         const held = batch.filter((b) => heldUsers.has(b.o.userKey));
         const send = held.length === 0 ? batch : batch.filter((b) => !heldUsers.has(b.o.userKey));
         if (held.length > 0) {
           await this.release(held.map((b) => b.job));
-          settle(held.length);
+          settle(held.map((b) => b.job));
         }
         if (send.length === 0) {
           this.slots.release(users);
           continue;
         }
-        owned -= send.length;
+        settle(send.map((b) => b.job));
         const request = this.dispatch(send, users, heldUsers);
         if (probe) {
           await request;
@@ -201,16 +230,16 @@ export class IntegrationLane {
       }
       return true;
     } finally {
-      // Whatever this round did not record, give back or send is left leased (it comes back): not held here.
-      this.held -= owned;
+      // Whatever this round did not record, give back or send is left to its lease (it comes back): not held here.
+      this.letGo([...owned]);
     }
   }
 
   /** Sends one batch in a slot already taken; its jobs stop counting against the budget once recorded. */
   private dispatch(batch: { o: Outgoing; job: Job }[], users: ReadonlySet<string>, heldUsers: Set<string>): Promise<void> {
-    const count = batch.length;
     const request = this.send(batch, heldUsers).finally(() => {
-      this.held -= count;
+      // Recorded by now, or (a failed write) left to its lease.
+      this.letGo(batch.map((b) => b.job));
       this.slots.release(users);
       this.requests.delete(request);
       this.waker.wake();
@@ -301,6 +330,8 @@ export class IntegrationLane {
     } catch (error) {
       this.o.logger.error({ integration: this.id, jobs: updates.length, err: this.explain(error) }, `recording delivery results for ${this.id} failed; the jobs come back when their lease expires`);
       return;
+    } finally {
+      this.letGo(updates.map((u) => u.job));
     }
     for (const { job, result, update } of finished) {
       const counted = update.state !== 'release';
@@ -322,6 +353,8 @@ export class IntegrationLane {
       await this.o.spool.complete(jobs.map((job) => ({ job, state: 'release' })));
     } catch (error) {
       this.o.logger.error({ integration: this.id, jobs: jobs.length, err: this.explain(error) }, `giving jobs back failed; they come back when their lease expires`);
+    } finally {
+      this.letGo(jobs);
     }
   }
 

@@ -4,7 +4,7 @@
  * `lease_until` (while in flight; a crashed runner's jobs come back after it).
  * The partial indexes keep claim cost independent of how many jobs are final.
  */
-export const schemaVersion = 4;
+export const schemaVersion = 5;
 
 /**
  * Indexes whose definition changed since version 1 (tables did not), or that are gone: dropped on
@@ -12,13 +12,41 @@ export const schemaVersion = 4;
  */
 export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state', 'jobs_final', 'jobs_message'];
 
-export const schema = `
-CREATE TABLE IF NOT EXISTS events (
+/**
+ * Table changes, by the version that introduced them, run on open for files older than that.
+ * v5: message_id dedupes per source (UNIQUE(message_id, source); was UNIQUE(message_id)): SQLite
+ * cannot drop a constraint, so the table is rebuilt with its rows and sequence numbers (SQLite's
+ * documented procedure: new table, copy, drop, rename; foreign keys are off on the spool's connection).
+ */
+export const tableMigrations: { version: number; sql: string }[] = [
+  {
+    version: 5,
+    sql: `
+CREATE TABLE events_v5 (
   seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id  TEXT NOT NULL UNIQUE,
+  message_id  TEXT NOT NULL,
   source      TEXT NOT NULL,
   body        TEXT NOT NULL,
-  received_at INTEGER NOT NULL
+  received_at INTEGER NOT NULL,
+  UNIQUE (message_id, source)
+);
+INSERT INTO events_v5 (seq, message_id, source, body, received_at) SELECT seq, message_id, source, body, received_at FROM events;
+DROP TABLE events;
+ALTER TABLE events_v5 RENAME TO events;
+`,
+  },
+];
+
+export const schema = `
+-- message_id dedupes per source: two sources may use the same id for two different events.
+-- (message_id first: the same index serves lookups by message id.)
+CREATE TABLE IF NOT EXISTS events (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id  TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  UNIQUE (message_id, source)
 );
 
 CREATE TABLE IF NOT EXISTS jobs (

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { userKeyOf, type DeliveryResult, type Exchange, type SignalEvent } from '@signal/core';
 import { SpoolError } from './errors.js';
-import { rebuiltIndexes, schema, schemaVersion } from './sqlite-schema.js';
+import { rebuiltIndexes, schema, schemaVersion, tableMigrations } from './sqlite-schema.js';
 import { applyTraitsMemory, mergeRemembered, traitKeys, type Traits } from './traits.js';
 import type {
   AppendItem,
@@ -124,7 +124,10 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== schemaVersion) {
       db.transaction(() => {
-        if (version !== 0) for (const index of rebuiltIndexes) db.exec(`DROP INDEX IF EXISTS ${index}`);
+        if (version !== 0) {
+          for (const index of rebuiltIndexes) db.exec(`DROP INDEX IF EXISTS ${index}`);
+          for (const migration of tableMigrations) if (version < migration.version) db.exec(migration.sql);
+        }
         db.exec(schema);
         db.pragma(`user_version = ${schemaVersion}`);
       })();
@@ -214,7 +217,9 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       `SELECT integration, state, COUNT(*) AS n FROM jobs WHERE state IN ('delivered', 'rejected', 'dropped', 'dead') GROUP BY integration, state`,
     ),
     createdAt: db.prepare<[number], { created_at: number }>('SELECT created_at FROM jobs WHERE id = ?'),
-    eventByMessage: db.prepare<[string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ?'),
+    // The latest stored, when two sources used the same id.
+    eventByMessage: db.prepare<[string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ? ORDER BY seq DESC LIMIT 1'),
+    eventBySource: db.prepare<[string, string], { seq: number; source: string; body: string }>('SELECT seq, source, body FROM events WHERE message_id = ? AND source = ?'),
     jobsOfEvent: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE event_seq = ? ORDER BY id'),
     history: db.prepare<[number], { at: number; result: string; payload: string | null; exchange: string | null }>(
       `SELECT a.at, a.result, a.payload, x.body AS exchange FROM attempts a LEFT JOIN exchanges x ON x.id = a.exchange_id
@@ -564,9 +569,9 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         return (db.prepare(sql).all(...args) as JobRow[]).map(toEntry);
       }),
 
-    event: (messageId) =>
+    event: (messageId, source) =>
       guard('read an event', () => {
-        const row = q.eventByMessage.get(messageId);
+        const row = source === undefined ? q.eventByMessage.get(messageId) : q.eventBySource.get(messageId, source);
         if (row === undefined) return undefined;
         const deliveries: DeliveryDetail[] = q.jobsOfEvent.all(row.seq).map((job) => ({
           ...toEntry(job),

@@ -40,7 +40,7 @@ describe.skipIf(natsMissing)('JetStream spool: delivery', () => {
       { job: jobs[1]!, state: 'rejected', attempt: { at: Date.now(), result: { status: 'rejected', code: '512', message: 'bad' } } },
     ]);
     expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('hook'))).toBe(0);
-    const log = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', b.message_id) });
+    const log = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', 'web', b.message_id) });
     expect(log?.json()).toMatchObject({ state: 'rejected', attempts: 1, history: [{ result: { status: 'rejected', code: '512' } }] });
     // The query API agrees with the stream.
     expect((await spool.deliveries({ integration: 'hook', state: 'failed' })).map((d) => d.messageId)).toEqual([b.message_id]);
@@ -113,7 +113,7 @@ describe.skipIf(natsMissing)('JetStream spool: delivery', () => {
     await spool.complete(jobs.map((job) => ({ job, state: 'delivered' as const, attempt: { ...ok(), exchange } })));
     // Oracle: one EXCHANGE message for the batch, and log entries that hold its id, not a copy.
     expect((await sb.jsm.streams.info(sb.names.streams.exchange)).state.messages).toBe(1);
-    const log = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', events[2]!.message_id) });
+    const log = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', 'web', events[2]!.message_id) });
     const stored = log?.json<{ history: { exchange?: unknown; exchangeId?: string }[] }>();
     expect(stored?.history[0]?.exchange).toBeUndefined();
     expect(stored?.history[0]?.exchangeId).toEqual(expect.any(String));

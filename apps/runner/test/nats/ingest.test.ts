@@ -17,7 +17,7 @@ describe.skipIf(natsMissing)('JetStream spool: ingest', () => {
     const result = await spool.append([{ event: e, integrations: ['leanplum', 'clever.tap'], source: 'web' }]);
     expect(result.outcomes).toEqual(['stored']);
     // Oracle: the streams themselves, through another connection.
-    const stored = await sb.jsm.direct.getMessage(sb.names.streams.events, { last_by_subj: sb.names.event(e.message_id) });
+    const stored = await sb.jsm.direct.getMessage(sb.names.streams.events, { last_by_subj: sb.names.event('web', e.message_id) });
     expect(stored?.json<{ event: { message_id: string } }>().event.message_id).toBe(e.message_id);
     expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('leanplum'))).toBe(1);
     expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('clever.tap'))).toBe(1);
@@ -41,7 +41,7 @@ describe.skipIf(natsMissing)('JetStream spool: ingest', () => {
     const spool = await sb.open();
     const e = track('u1');
     // An event record written long ago (no Nats-Msg-Id in the window), whose job was never created: a crash after the first write.
-    await sb.nc.request(sb.names.event(e.message_id), JSON.stringify({ event: e, source: 'web', integrations: ['leanplum'], storedAt: 1 }));
+    await sb.nc.request(sb.names.event('web', e.message_id), JSON.stringify({ event: e, source: 'web', integrations: ['leanplum'], storedAt: 1 }));
     const result = await spool.append([{ event: e, integrations: ['leanplum'], source: 'web' }]);
     expect(result.outcomes).toEqual(['duplicate']);
     expect(await countOn(sb.jsm, sb.names.streams.work, sb.names.work('leanplum'))).toBe(1);

@@ -63,7 +63,7 @@ describe.skipIf(natsMissing)('JetStream spool: several runners on one integratio
     expect((await sb.jsm.streams.info(sb.names.streams.work)).state.messages).toBe(0);
     expect(await countOn(sb.jsm, sb.names.streams.tally, sb.names.tally('hook', 'delivered'))).toBe(120);
     expect((await sb.jsm.streams.info(sb.names.streams.tally)).state.messages).toBe(120);
-    const sample = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', lostWithA[0]!.messageId) });
+    const sample = await sb.jsm.direct.getMessage(sb.names.streams.log, { last_by_subj: sb.names.log('hook', 'web', lostWithA[0]!.messageId) });
     expect(sample?.json()).toMatchObject({ state: 'delivered', attempts: 1 });
   });
 

@@ -87,6 +87,61 @@ export function spoolContract(name: string, open: () => Promise<Spool>, cleanup:
       expect(ids(await claim())).toEqual([e.message_id, e3.message_id]);
     });
 
+    it('dedupes per source: the same message_id from two sources is two events, each with its jobs', async () => {
+      const e = makeEvent('u1');
+      const other = { ...makeEvent('u9'), message_id: e.message_id };
+      expect((await spool.append([{ event: e, integrations: ['a'], source: 'web' }])).outcomes).toEqual(['stored']);
+      expect((await spool.append([{ event: other, integrations: ['a'], source: 'ios' }])).outcomes).toEqual(['stored']);
+      expect((await spool.append([{ event: other, integrations: ['a'], source: 'ios' }])).outcomes).toEqual(['duplicate']);
+      const jobs = await claim('a', 10);
+      expect(jobs.map((j) => [j.messageId, j.userKey]).sort()).toEqual([
+        [e.message_id, 'u1'],
+        [e.message_id, 'u9'],
+      ]);
+      expect((await spool.event(e.message_id, 'web'))!.event.user_id).toBe('u1');
+      expect((await spool.event(e.message_id, 'ios'))!.event.user_id).toBe('u9');
+      expect((await spool.event(e.message_id, 'android'))).toBeUndefined();
+      expect((await spool.event(e.message_id))!.source).toMatch(/^(web|ios)$/);
+    });
+
+    itTime('renew keeps a held job leased past its first lease; once renewals stop it comes back', async () => {
+      const t0 = now();
+      const e = makeEvent('u1');
+      await append([e]);
+      const [job] = await claim('a', 10, t0, 1_000);
+      await spool.renew([job!], { now: t0 + 800, leaseMs: 1_000 });
+      expect(await claim('a', 10, t0 + 1_500, 1_000)).toEqual([]);
+      await spool.renew([job!], { now: t0 + 1_600, leaseMs: 1_000 });
+      expect(await claim('a', 10, t0 + 2_500, 1_000)).toEqual([]);
+      expect(ids(await claim('a', 10, t0 + 2_600, 1_000))).toEqual([e.message_id]);
+    });
+
+    it('renew on the wall clock: a job renewed more often than its lease is never handed out again', async () => {
+      const e = makeEvent('u1');
+      await append([e]);
+      const leaseMs = 1_000;
+      const [job] = await claim('a', 10, now(), leaseMs);
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 400));
+        await spool.renew([job!], { now: Date.now(), leaseMs });
+        expect(await claim('a', 10, Date.now(), leaseMs)).toEqual([]);
+      }
+      await spool.complete([{ job: job!, state: 'delivered', attempt: { at: Date.now(), result: { status: 'delivered' } } }]);
+      await spool.renew([job!], { now: Date.now(), leaseMs });
+      expect(await claim('a', 10, Date.now() + 5_000, leaseMs)).toEqual([]);
+    });
+
+    it('backlog counts jobs not yet final; health says the spool is writable', async () => {
+      expect(await spool.backlog()).toBe(0);
+      await append([makeEvent('u1'), makeEvent('u2')], ['a', 'b']);
+      expect(await spool.backlog()).toBe(4);
+      const [job] = await claim('a', 1);
+      expect(await spool.backlog()).toBe(4);
+      await spool.complete([{ job: job!, state: 'delivered', attempt: { at: Date.now(), result: { status: 'delivered' } } }]);
+      expect(await spool.backlog()).toBe(3);
+      expect(spool.health()).toEqual({ writable: true });
+    });
+
     it('resolves concurrent appends each with their own outcomes', async () => {
       const events = Array.from({ length: 20 }, (_, i) => makeEvent(`u${i}`));
       const results = await Promise.all(events.map((e) => append([e])));

@@ -149,26 +149,34 @@ describe('sqlite spool query plans', () => {
 });
 
 describe('sqlite spool schema upgrade', () => {
-  it('a version 3 file loses jobs_message and gains jobs_event on open, and its events stay reachable', async () => {
+  it('a version 3/4 file upgrades on open: jobs_message gone, jobs_event built, events rebuilt to dedupe per source with their seqs', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
     const path = join(tmp, 'spool.db');
     const spool = openSqliteSpool({ path });
     const e = makeEvent('u1');
     await spool.append([{ event: e, integrations: ['a', 'b'], source: 'web' }]);
     await spool.close();
-    // Turn it back into what version 3 left on disk.
+    // Turn it back into what version 3 left on disk: message_id unique across sources, jobs_message.
     const old = new Database(path);
-    old.exec('DROP INDEX jobs_event; CREATE INDEX jobs_message ON jobs(message_id);');
+    old.pragma('foreign_keys = OFF');
+    old.exec(`DROP INDEX jobs_event; CREATE INDEX jobs_message ON jobs(message_id);
+      CREATE TABLE events_old (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL);
+      INSERT INTO events_old SELECT seq, message_id, source, body, received_at FROM events; DROP TABLE events; ALTER TABLE events_old RENAME TO events;`);
+    const seqBefore = (old.prepare('SELECT seq FROM events').get() as { seq: number }).seq;
     old.pragma('user_version = 3');
     old.close();
     const reopened = openSqliteSpool({ path });
     expect((await reopened.event(e.message_id))!.deliveries.map((d) => d.integration)).toEqual(['a', 'b']);
+    expect((await reopened.append([{ event: { ...makeEvent('u2'), message_id: e.message_id }, integrations: ['a'], source: 'ios' }])).outcomes).toEqual(['stored']);
+    expect((await reopened.append([{ event: e, integrations: ['a'], source: 'web' }])).outcomes).toEqual(['duplicate']);
     await reopened.close();
     const db = new Database(path, { readonly: true });
     const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'`).all() as { name: string }[]).map((r) => r.name);
     expect(indexes).toContain('jobs_event');
     expect(indexes).not.toContain('jobs_message');
-    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    expect((db.prepare('SELECT seq FROM events WHERE source = ?').get('web') as { seq: number }).seq).toBe(seqBefore);
+    expect(db.pragma('user_version', { simple: true })).toBe(5);
+    expect((db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'jobs'`).get() as { sql: string }).sql).toContain('REFERENCES events(seq)');
     db.close();
     rmSync(tmp, { recursive: true, force: true });
   });

@@ -19,12 +19,15 @@ export function untoken(tok: string): string {
 export interface Names {
   prefix: string;
   streams: { events: string; work: string; dead: string; log: string; hold: string; traits: string; tally: string; exchange: string };
-  event(messageId: string): string;
+  /** An event, per (source, message_id): message ids dedupe per source. */
+  event(source: string, messageId: string): string;
+  /** The event subjects of a message id, in every source. */
+  eventAnySource(messageId: string): string;
   work(integration: string): string;
   dead(integration: string): string;
   /** All dead letters, or one integration's. */
   deadFilter(integration?: string): string;
-  log(integration: string, messageId: string): string;
+  log(integration: string, source: string, messageId: string): string;
   logFilter(integration?: string): string;
   hold(integration: string, userKey: string): string;
   holdFilter(integration: string): string;
@@ -38,8 +41,10 @@ export interface Names {
   tallyFilter(): string;
   /** Durable consumer name of an integration's work. */
   consumer(integration: string): string;
-  /** Job id: stable across redeliveries and retries of one (integration, event). */
-  jobId(integration: string, messageId: string): string;
+  /** Job id: stable across redeliveries and retries of one (integration, event); also a safe Nats-Msg-Id. */
+  jobId(integration: string, source: string, messageId: string): string;
+  /** Nats-Msg-Id of an event (message ids may hold any character; header values may not). */
+  eventMsgId(source: string, messageId: string): string;
 }
 
 export function streamNames(prefix: string): Names {
@@ -50,11 +55,12 @@ export function streamNames(prefix: string): Names {
   return {
     prefix,
     streams: { events: s('events'), work: s('work'), dead: s('dead'), log: s('log'), hold: s('hold'), traits: s('traits'), tally: s('tally'), exchange: s('exchange') },
-    event: (messageId) => `${prefix}.event.${token(messageId)}`,
+    event: (source, messageId) => `${prefix}.event.${token(source)}.${token(messageId)}`,
+    eventAnySource: (messageId) => `${prefix}.event.*.${token(messageId)}`,
     work: (integration) => `${prefix}.work.${token(integration)}`,
     dead: (integration) => `${prefix}.dead.${token(integration)}`,
     deadFilter: (integration) => (integration === undefined ? `${prefix}.dead.>` : `${prefix}.dead.${token(integration)}`),
-    log: (integration, messageId) => `${prefix}.log.${token(integration)}.${token(messageId)}`,
+    log: (integration, source, messageId) => `${prefix}.log.${token(integration)}.${token(source)}.${token(messageId)}`,
     logFilter: (integration) => (integration === undefined ? `${prefix}.log.>` : `${prefix}.log.${token(integration)}.>`),
     hold: (integration, userKey) => `${prefix}.hold.${token(integration)}.${token(userKey)}`,
     holdFilter: (integration) => `${prefix}.hold.${token(integration)}.>`,
@@ -67,7 +73,8 @@ export function streamNames(prefix: string): Names {
     tally: (integration, state) => `${prefix}.tally.${token(integration)}.${state}`,
     tallyFilter: () => `${prefix}.tally.>`,
     consumer: (integration) => `work-${token(integration)}`,
-    jobId: (integration, messageId) => `${token(integration)}.${token(messageId)}`,
+    jobId: (integration, source, messageId) => `${token(integration)}.${token(source)}.${token(messageId)}`,
+    eventMsgId: (source, messageId) => `${token(source)}.${token(messageId)}`,
   };
 }
 

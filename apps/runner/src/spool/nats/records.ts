@@ -39,7 +39,7 @@ export interface HoldRecord {
 export type StoredAttempt = Omit<AttemptRecord, 'exchange'> & { exchange?: Exchange; exchangeId?: string };
 
 /** LOG stream, subject per (integration, message_id): the delivery log entry, plus the sequence of its tally message. */
-export type StoredEntry = Omit<DeliveryDetail, 'history'> & { history: StoredAttempt[]; tallySeq?: number };
+export type StoredEntry = Omit<DeliveryDetail, 'history'> & { history: StoredAttempt[]; tallySeq?: number; source?: string };
 
 /** Attempts kept per job (replays can add more than max_attempts). */
 export const maxLoggedAttempts = 20;
@@ -61,7 +61,7 @@ export function fitExchange(ex: Exchange): Exchange {
 
 /** The entry as the delivery log shows it, with each attempt's exchange looked up by `exchangeOf`. */
 export function publicDetail(entry: StoredEntry, exchangeOf: (id: string) => Exchange | undefined = () => undefined): DeliveryDetail {
-  const { tallySeq: _t, history, ...detail } = entry;
+  const { tallySeq: _t, source: _s, history, ...detail } = entry;
   return {
     ...detail,
     history: history.map(({ exchangeId, ...attempt }) => {

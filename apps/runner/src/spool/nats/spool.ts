@@ -97,9 +97,11 @@ export class NatsSpool implements Spool {
     const seen = new Set<string>();
     const firsts: number[] = [];
     items.forEach((item, i) => {
-      if (seen.has(item.event.message_id)) outcomes[i] = 'duplicate';
+      // Message ids dedupe per source.
+      const key = this.names.eventMsgId(item.source, item.event.message_id);
+      if (seen.has(key)) outcomes[i] = 'duplicate';
       else {
-        seen.add(item.event.message_id);
+        seen.add(key);
         firsts.push(i);
       }
     });
@@ -126,7 +128,7 @@ export class NatsSpool implements Spool {
     const id = record.event.message_id;
     try {
       // Nats-Msg-Id dedupes inside the duplicate window; "no message on this subject yet" dedupes for ever after it.
-      const ack = await this.wire.publish(this.names.event(id), encode(record), { msgID: id, lastSubjectSequence: 0 });
+      const ack = await this.wire.publish(this.names.event(record.source, id), encode(record), { msgID: this.names.eventMsgId(record.source, id), lastSubjectSequence: 0 });
       return ack.duplicate;
     } catch (error) {
       if (apiErrorCode(error) === wrongLastSequence) return true;
@@ -140,21 +142,22 @@ export class NatsSpool implements Spool {
    */
   private async createJob(integration: string, record: EventRecord, now: number, onlyIfMissing: boolean): Promise<void> {
     const messageId = record.event.message_id;
-    const logSubject = this.names.log(integration, messageId);
+    const logSubject = this.names.log(integration, record.source, messageId);
     if (onlyIfMissing && (await this.log.get(logSubject)) !== undefined) return;
     const work: WorkRecord = { integration, source: record.source, event: record.event, createdAt: now, attempts: 0 };
     try {
-      await this.wire.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, messageId) });
+      await this.wire.publish(this.names.work(integration), encode(work), { msgID: this.names.jobId(integration, record.source, messageId) });
       // Pending jobs are counted from the work stream (stats), so no tally message here. A conflict means the entry exists.
-      await this.log.put(logSubject, this.newEntry(integration, record.event, now), 0);
+      await this.log.put(logSubject, this.newEntry(integration, record.source, record.event, now), 0);
     } catch (error) {
       throw new NatsSpoolError(`job ${integration}/${messageId} was not stored`, error);
     }
   }
 
-  private newEntry(integration: string, event: SignalEvent, now: number): StoredEntry {
+  private newEntry(integration: string, source: string, event: SignalEvent, now: number): StoredEntry {
     return {
-      id: this.names.jobId(integration, event.message_id),
+      id: this.names.jobId(integration, source, event.message_id),
+      source,
       integration,
       messageId: event.message_id,
       eventType: event.type,
@@ -173,11 +176,11 @@ export class NatsSpool implements Spool {
    * the new tally message is written first and its sequence stored with the entry, the old one deleted after.
    * (Pending and in-flight jobs are counted from the work stream and its consumer instead: no writes on ingest or claim.)
    */
-  private async setState(integration: string, event: SignalEvent, createdAt: number, state: JobState, change: (entry: StoredEntry) => StoredEntry): Promise<void> {
-    const subject = this.names.log(integration, event.message_id);
+  private async setState(integration: string, source: string, event: SignalEvent, createdAt: number, state: JobState, change: (entry: StoredEntry) => StoredEntry): Promise<void> {
+    const subject = this.names.log(integration, source, event.message_id);
     for (let i = 0; i < 20; i++) {
       const current = await this.log.get<StoredEntry>(subject);
-      const entry = current?.value ?? this.newEntry(integration, event, createdAt);
+      const entry = current?.value ?? this.newEntry(integration, source, event, createdAt);
       const tallied = state === 'retry' || terminalStates.includes(state);
       const moves = entry.state !== state || (tallied && entry.tallySeq === undefined);
       const tallySeq = !tallied ? undefined : moves ? (await this.wire.publish(this.names.tally(integration, state), '')).seq : entry.tallySeq;
@@ -248,7 +251,7 @@ export class NatsSpool implements Spool {
         continue;
       }
       const job: Job = {
-        id: this.names.jobId(integration, messageId),
+        id: this.names.jobId(integration, work.source, messageId),
         integration,
         messageId,
         userKey,
@@ -307,7 +310,7 @@ export class NatsSpool implements Spool {
     const holdSubject = this.names.hold(job.integration, job.userKey);
     if (update.state === 'release') {
       const retryAt = update.retryAt;
-      await this.setState(job.integration, job.event, work.createdAt, retryAt === undefined ? 'pending' : 'retry', ({ retryAt: _r, ...entry }) => ({
+      await this.setState(job.integration, work.source, job.event, work.createdAt, retryAt === undefined ? 'pending' : 'retry', ({ retryAt: _r, ...entry }) => ({
         ...entry,
         ...(retryAt === undefined ? {} : { retryAt }),
       }));
@@ -336,7 +339,7 @@ export class NatsSpool implements Spool {
         if (hold?.value.messageId === job.messageId) await this.holds.delete(holdSubject);
       }
     }
-    await this.setState(job.integration, job.event, work.createdAt, update.state, ({ retryAt: _r, ...entry }) => ({
+    await this.setState(job.integration, work.source, job.event, work.createdAt, update.state, ({ retryAt: _r, ...entry }) => ({
       ...entry,
       attempts,
       updatedAt: attempt.at,
@@ -366,7 +369,8 @@ export class NatsSpool implements Spool {
     }
     for (const { value } of await this.log.scan<StoredEntry>(this.names.logFilter(filter.integration))) {
       if (value.state !== state || (wanted !== undefined && !wanted.has(value.messageId))) continue;
-      const stored = await this.events.get<EventRecord>(this.names.event(value.messageId));
+      if (value.source === undefined) continue;
+      const stored = await this.events.get<EventRecord>(this.names.event(value.source, value.messageId));
       if (stored === undefined) continue;
       await this.requeue(value.integration, stored.value.event, stored.value.source, now, `${state}${value.updatedAt}`);
       count++;
@@ -376,10 +380,10 @@ export class NatsSpool implements Spool {
 
   /** Puts a final job back to pending with attempts reset; its history stays in the log. */
   private async requeue(integration: string, event: SignalEvent, source: string, now: number, dedupeTag: string): Promise<void> {
-    const jobId = this.names.jobId(integration, event.message_id);
+    const jobId = this.names.jobId(integration, source, event.message_id);
     const work: WorkRecord = { integration, source, event, createdAt: now, attempts: 0 };
     await this.wire.publish(this.names.work(integration), encode(work), { msgID: `${jobId}.replay.${dedupeTag}` });
-    await this.setState(integration, event, now, 'pending', ({ retryAt: _r, ...entry }) => ({ ...entry, attempts: 0, updatedAt: now }));
+    await this.setState(integration, source, event, now, 'pending', ({ retryAt: _r, ...entry }) => ({ ...entry, attempts: 0, updatedAt: now }));
   }
 
   // ---- queries ------------------------------------------------------------
@@ -443,18 +447,24 @@ export class NatsSpool implements Spool {
       if (cursor !== undefined) list = list.filter((e) => order(cursor, e) < 0);
     }
     return list.slice(0, query.limit ?? 100).map((e) => {
-      const { history: _h, tallySeq: _t, ...entry } = e;
+      const { history: _h, tallySeq: _t, source: _s, ...entry } = e;
       return entry;
     });
   }
 
-  async event(messageId: string): Promise<EventDetail | undefined> {
-    const stored = await this.events.get<EventRecord>(this.names.event(messageId));
-    if (stored === undefined) return undefined;
-    const { event, source, integrations } = stored.value;
-    const found = (await Promise.all(integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, messageId))))).flatMap((d) => (d === undefined ? [] : [d.value]));
+  async event(messageId: string, source?: string): Promise<EventDetail | undefined> {
+    let record: EventRecord | undefined;
+    if (source !== undefined) record = (await this.events.get<EventRecord>(this.names.event(source, messageId)))?.value;
+    else {
+      // The first source that stored this id.
+      const first = await this.wire.get(this.names.streams.events, { next_by_subj: this.names.eventAnySource(messageId), seq: 1 }).catch(() => null);
+      record = first === null ? undefined : first.json<EventRecord>();
+    }
+    if (record === undefined) return undefined;
+    const { event, integrations } = record;
+    const found = (await Promise.all(integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, record.source, messageId))))).flatMap((d) => (d === undefined ? [] : [d.value]));
     const exchanges = await this.exchanges.load(found.flatMap((d) => d.history.flatMap((a) => (a.exchangeId === undefined ? [] : [a.exchangeId]))));
-    return { event, source, deliveries: found.map((d) => publicDetail(d, (id) => exchanges.get(id))) };
+    return { event, source: record.source, deliveries: found.map((d) => publicDetail(d, (id) => exchanges.get(id))) };
   }
 
   async nextDueAt(integration: string): Promise<number | undefined> {

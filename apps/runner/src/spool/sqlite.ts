@@ -31,6 +31,8 @@ export interface SqliteSpoolOptions {
    * batch body can be ~1 MB; each job's own mapped payload is kept whole in its attempt anyway.
    */
   maxExchangeBodyChars?: number;
+  /** Caps the file at this many pages (SQLite's max_page_count): writes past it fail as on a full disk. Tests use it. */
+  maxPageCount?: number;
 }
 
 export interface SqliteSpool extends Spool {
@@ -121,6 +123,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     db.pragma('foreign_keys = OFF');
     db.pragma('cache_size = -32000');
     db.pragma('busy_timeout = 5000');
+    if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== schemaVersion) {
       db.transaction(() => {

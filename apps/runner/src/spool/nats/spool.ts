@@ -77,6 +77,17 @@ export class NatsSpool implements Spool {
     this.events = new LastValueStore(nc, this.wire, jsm, names.streams.events);
     this.traits = new TraitsMemory(new LastValueStore(nc, this.wire, jsm, names.streams.traits), names);
     this.exchanges = new ExchangeStore(this.wire, names);
+    void this.watchConnection();
+  }
+
+  /** While the connection is down, appends fail at once (503) instead of waiting out the request timeout. */
+  private disconnected: string | undefined;
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.disconnected = 'the connection to NATS is lost (reconnecting)';
+      else if (status.type === 'reconnect') this.disconnected = undefined;
+    }
   }
 
   // ---- ingest -------------------------------------------------------------
@@ -93,6 +104,7 @@ export class NatsSpool implements Spool {
   }
 
   private async appendOnce(items: AppendItem[]): Promise<AppendResult> {
+    if (this.disconnected !== undefined) throw new NatsSpoolError(`JetStream is unavailable: ${this.disconnected}`);
     const outcomes: ('stored' | 'duplicate')[] = new Array(items.length);
     const seen = new Set<string>();
     const firsts: number[] = [];
@@ -278,6 +290,7 @@ export class NatsSpool implements Spool {
 
   health(): SpoolHealth {
     if (this.nc.isClosed()) return { writable: false, reason: 'the NATS connection is closed' };
+    if (this.disconnected !== undefined) return { writable: false, reason: this.disconnected, ...(this.writeFailure === undefined ? {} : { since: this.writeFailure.since }) };
     return this.writeFailure === undefined ? { writable: true } : { writable: false, ...this.writeFailure };
   }
 

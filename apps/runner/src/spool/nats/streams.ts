@@ -15,7 +15,9 @@ const streamNotFound = 10059;
 /** The eight streams of one Signal deployment; creating them is idempotent, so every runner does it on start. */
 export function streamConfigs(names: Names, settings: StreamSettings): (Partial<StreamConfig> & { name: string })[] {
   // allow_direct everywhere: reads by subject (direct get) without going through the stream leader.
-  const common = { storage: StorageType.File, num_replicas: settings.replicas, discard: DiscardPolicy.Old, allow_direct: true };
+  // discard New: a stream at its limits (set by an operator, or the server's storage) refuses new
+  // messages, and ingest answers 503, rather than silently dropping accepted events or jobs.
+  const common = { storage: StorageType.File, num_replicas: settings.replicas, discard: DiscardPolicy.New, allow_direct: true };
   const dedupe = { duplicate_window: nanos(settings.duplicateWindowMs) };
   const lastValue = { max_msgs_per_subject: 1 };
   const p = names.prefix;
@@ -35,7 +37,8 @@ export function streamConfigs(names: Names, settings: StreamSettings): (Partial<
     // Per (integration, state): one empty message per job in a retry or final state, so stats() counts without scanning the log.
     { ...common, name: names.streams.tally, subjects: [`${p}.tally.>`] },
     // One message per delivered batch: its redacted request/response, referenced by id from the log entries of its jobs.
-    { ...common, name: names.streams.exchange, subjects: [`${p}.exchange.>`] },
+    // Evidence only, so at its limits the oldest go (discard Old).
+    { ...common, discard: DiscardPolicy.Old, name: names.streams.exchange, subjects: [`${p}.exchange.>`] },
   ];
 }
 

@@ -12,6 +12,11 @@ import { startRetention } from './storage/retention.js';
 import type { Spool } from './spool/types.js';
 import { RejectionFeed } from './collector/rejections.js';
 
+/** How long requests in flight to the collector get on stop before their connections are closed. */
+const stopGraceMs = 5_000;
+/** core's HTTP client default, when http.timeout_ms is not set. */
+const defaultHttpTimeoutMs = 30_000;
+
 /** The runner could not start (port taken, spool unavailable). The message says what to do. */
 export class RunnerStartError extends SignalError {
   readonly kind = 'runner_start';
@@ -39,7 +44,10 @@ export interface Runner {
   app: FastifyInstance;
   /** Refused ingest requests (the debugger's live view and the log listen here). */
   rejections: RejectionFeed;
+  /** Stops accepting, lets requests in flight end, gives back what the engine holds, closes the spool. Takes at most `stopBoundMs`. */
   stop(): Promise<void>;
+  /** http.timeout_ms (a vendor request in flight) + the HTTP grace period: the documented bound on a graceful stop. */
+  stopBoundMs: number;
 }
 
 /** Collector + delivery in one process: opens the spool, starts the engine, then listens. */
@@ -128,13 +136,21 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
     stopping ??= (async () => {
       running = false;
       stopRetention();
-      await app.close();
-      await engine.stop();
+      // New connections are refused at once; requests in flight (uploads, the debugger's stream)
+      // get a grace period, then their connections are closed (a stalled client must not hold the stop).
+      const forceClose = setTimeout(() => app.server.closeAllConnections(), stopGraceMs);
+      try {
+        // Ingest in flight still appends, so the spool closes after both; the engine's requests end by http.timeout_ms.
+        await Promise.all([app.close(), engine.stop()]);
+      } finally {
+        clearTimeout(forceClose);
+      }
       await spool.close();
       await http.close();
       logger.info({}, 'signal runner stopped');
     })();
     return stopping;
   };
-  return { url: `http://${shownHost}:${actualPort}`, port: actualPort, spool, metrics, app, rejections, stop };
+  const stopBoundMs = (timeoutMs ?? defaultHttpTimeoutMs) + stopGraceMs;
+  return { url: `http://${shownHost}:${actualPort}`, port: actualPort, spool, metrics, app, rejections, stop, stopBoundMs };
 }

@@ -23,15 +23,31 @@ export async function loadOrFail(file: string): Promise<LoadedConfig> {
   }
 }
 
-/** Stops gracefully on SIGINT/SIGTERM (in-flight deliveries finish, the spool closes), then exits. */
-export function stopOnSignals(stop: () => Promise<void>, onSignal?: (signal: string) => void): void {
+/**
+ * Stops gracefully on SIGINT/SIGTERM (in-flight deliveries finish, what is held is given back, the
+ * spool closes), then exits 0. Bounded: past `boundMs` (+ a little for closing files) the process
+ * exits 1 and says so; a second signal exits at once (130). Nothing accepted is lost either way:
+ * jobs in flight stay leased in the spool and come back on the next start.
+ */
+export function stopOnSignals(stop: () => Promise<void>, options: { boundMs: number; log: (msg: string, fields?: object) => void }): void {
+  let stopping = false;
   const shutdown = (signal: string) => {
-    onSignal?.(signal);
+    if (stopping) {
+      options.log(`second signal (${signal}): exiting now; jobs in flight stay in the spool and are delivered on the next start`, { signal });
+      process.exit(130);
+    }
+    stopping = true;
+    options.log(`stopping (${signal}); at most ${Math.ceil(options.boundMs / 1000)} s. Send it again to exit at once`, { signal });
+    const deadline = setTimeout(() => {
+      options.log(`did not stop within ${Math.ceil(options.boundMs / 1000)} s; exiting. Jobs in flight stay in the spool and are delivered on the next start`, {});
+      process.exit(1);
+    }, options.boundMs + 2_000);
+    deadline.unref();
     stop().then(
       () => process.exit(0),
       (error: unknown) => fail(error),
     );
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }

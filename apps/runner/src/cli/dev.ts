@@ -13,7 +13,7 @@ export function registerDev(program: Command): void {
     .action(async (opts: { port: number; dataDir: string; verbose?: boolean }) => {
       try {
         const sandbox = await startSandbox({ port: opts.port, dataDir: opts.dataDir, colour: process.stdout.isTTY === true, verbose: opts.verbose === true });
-        stopOnSignals(() => sandbox.stop());
+        stopOnSignals(() => sandbox.stop(), { boundMs: sandbox.runner.stopBoundMs, log: (msg) => process.stdout.write(`${msg}\n`) });
       } catch (error) {
         fail(error);
       }

@@ -73,9 +73,11 @@ export class IntegrationLane {
     this.loop = this.run();
   }
 
+  /** Stops claiming; jobs in hand but not yet sent are given back; resolves once requests in flight are recorded. */
   async stop(): Promise<void> {
     this.running = false;
     this.waker.wake();
+    this.slots.close();
     await this.loop;
     while (this.requests.size > 0) await Promise.allSettled([...this.requests]);
     clearInterval(this.renewTimer);
@@ -193,14 +195,18 @@ export class IntegrationLane {
       let probed = false;
       for (const [i, batch] of batches.entries()) {
         batches[i] = [];
-        // A probe sends one batch; a pause (possibly hit while this batch waited for a slot) gives the rest back.
-        if ((probe && i > 0) || (!probe && this.pause !== undefined)) {
+        // A probe sends one batch; a pause (possibly hit while this batch waited for a slot) or a stop gives the rest back.
+        if ((probe && i > 0) || (!probe && this.pause !== undefined) || !this.running) {
           await this.release(batch.map((b) => b.job));
           settle(batch.map((b) => b.job));
           continue;
         }
         const users = new Set(batch.map((b) => b.o.userKey));
-        await this.slots.acquire(users);
+        if (!(await this.slots.acquire(users))) {
+          await this.release(batch.map((b) => b.job));
+          settle(batch.map((b) => b.job));
+          continue;
+        }
         if (!probe && this.pause !== undefined) {
           this.slots.release(users);
           await this.release(batch.map((b) => b.job));

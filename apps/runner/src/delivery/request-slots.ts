@@ -7,6 +7,7 @@ export class RequestSlots {
   private inFlight = 0;
   private readonly busyUsers = new Map<string, number>();
   private waiters: (() => void)[] = [];
+  private closed = false;
 
   constructor(private readonly limit: number) {}
 
@@ -18,11 +19,19 @@ export class RequestSlots {
     return this.inFlight;
   }
 
-  /** Resolves when a slot is free and none of `users` is in flight; takes them. */
-  async acquire(users: ReadonlySet<string>): Promise<void> {
-    while (this.inFlight >= this.limit || [...users].some((u) => this.busyUsers.has(u))) await this.changed();
+  /** Resolves true when a slot is free and none of `users` is in flight (and takes them); false once closed. */
+  async acquire(users: ReadonlySet<string>): Promise<boolean> {
+    while (!this.closed && (this.inFlight >= this.limit || [...users].some((u) => this.busyUsers.has(u)))) await this.changed();
+    if (this.closed) return false;
     this.inFlight++;
     for (const u of users) this.busyUsers.set(u, (this.busyUsers.get(u) ?? 0) + 1);
+    return true;
+  }
+
+  /** Stopping: every wait ends now and no slot is handed out any more (requests in flight still release theirs). */
+  close(): void {
+    this.closed = true;
+    this.wakeAll();
   }
 
   release(users: ReadonlySet<string>): void {
@@ -32,13 +41,18 @@ export class RequestSlots {
       if (n <= 0) this.busyUsers.delete(u);
       else this.busyUsers.set(u, n);
     }
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
   }
 
-  /** Resolves at the next release. */
+  /** Resolves at the next release (or at once when closed). */
   changed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 }

@@ -2,6 +2,8 @@ import type { DeliveryResult, Exchange, HttpClient, Integration, Logger, Outgoin
 import type { Job, JobUpdate, Spool } from '../spool/types.js';
 import { jobUpdateFor } from './job-outcome.js';
 import { RequestSlots } from './request-slots.js';
+import { GroupAssembler, groupIdOf, groupTag } from './retry-groups.js';
+import { sendBatch, type RecordOutcome } from './send-batch.js';
 import type { AttemptEvent } from './types.js';
 import { createWaker } from './waker.js';
 
@@ -28,6 +30,21 @@ export interface LaneOptions {
  */
 const maxPage = 4_000;
 
+/** How long the members of an idempotent batch wait for each other before it is sent as it is. */
+const groupWaitMs = 5_000;
+
+/** A prepared record and its job: what a request carries. */
+type Item = { o: Outgoing; job: Job };
+
+/** A job's outcome, ready to record. */
+interface Finished {
+  job: Job;
+  update: JobUpdate;
+  result: DeliveryResult;
+  exchange?: Exchange;
+  durationMs?: number;
+}
+
 /**
  * One integration's delivery loop: claim due jobs, prepare, batch (with linger),
  * send under the concurrency limit, record per-record outcomes. Events are never
@@ -51,17 +68,22 @@ export class IntegrationLane {
    */
   private readonly holding = new Map<string, Job>();
   private renewTimer: ReturnType<typeof setInterval> | undefined;
+  /** Idempotent batches being put back together for their retry (only for plugins that declare them). */
+  private readonly groups: GroupAssembler<Item> | undefined;
 
   constructor(private readonly o: LaneOptions) {
     this.id = o.integration.id;
     this.slots = new RequestSlots(o.concurrency);
     this.batchItems = Math.max(1, o.integration.limits.maxBatchItems);
     this.budget = Math.max(this.batchItems, Math.floor(o.maxRecordsInFlight));
+    if (o.integration.destination.capabilities.idempotentBatches === true) this.groups = new GroupAssembler(groupWaitMs);
   }
 
   /** Whole batches that still fit in the record budget, as a record count. */
   private room(): number {
-    return Math.floor((this.budget - this.holding.size) / this.batchItems) * this.batchItems;
+    // Members of an idempotent batch waiting for their batch-mates do not count: the claim that brings the rest must fit.
+    const waiting = this.groups?.size ?? 0;
+    return Math.floor((this.budget - (this.holding.size - waiting)) / this.batchItems) * this.batchItems;
   }
 
   start(): void {
@@ -79,6 +101,7 @@ export class IntegrationLane {
     this.waker.wake();
     this.slots.close();
     await this.loop;
+    if (this.groups !== undefined) await this.release(this.groups.drain().map((i) => i.job));
     while (this.requests.size > 0) await Promise.allSettled([...this.requests]);
     clearInterval(this.renewTimer);
   }
@@ -167,10 +190,12 @@ export class IntegrationLane {
     const batchItems = this.batchItems;
     const limit = probe ? batchItems : Math.min(maxPage, batchItems * Math.max(1, this.slots.free), this.room());
     const jobs = await this.claim(limit);
-    if (jobs.length === 0) return false;
+    /** Idempotent batches whose members did not all come back in time: sent as they are. */
+    const overdue = this.groups?.expired() ?? [];
+    if (jobs.length === 0 && overdue.length === 0) return false;
     this.hold(jobs);
     /** Jobs of this page still owned by this round (not yet recorded, given back or handed to a request). */
-    const owned = new Set(jobs);
+    const owned = new Set([...jobs, ...overdue.flat().map((i) => i.job)]);
     const settle = (settled: readonly Job[]): void => {
       for (const job of settled) owned.delete(job);
     };
@@ -184,11 +209,15 @@ export class IntegrationLane {
       }
 
       const { outgoing, finished } = this.prepare(jobs);
-      await this.record(finished.map((f) => f.update), finished);
+      await this.record(finished);
       settle(finished.map((f) => f.job));
 
       // Each batch carries its own jobs, so a request keeps only those alive, not the whole page.
-      const batches = this.o.integration.chunk(outgoing).map((chunk) => chunk.map((o) => ({ o, job: jobs[o.index]! })));
+      const items = outgoing.map((o) => ({ o, job: jobs[o.index]! }));
+      // Idempotent batches go out as they were first sent; members still missing wait in the assembler (held, renewed).
+      const { ready, loose } = this.groups?.add(items) ?? { ready: [], loose: items };
+      if (this.groups !== undefined) settle(items.filter((i) => i.job.batch !== undefined && !ready.some((g) => g.includes(i))).map((i) => i.job));
+      const batches: Item[][] = [...ready, ...overdue, ...this.o.integration.chunk(loose.map((i) => i.o)).map((chunk) => chunk.map((o) => ({ o, job: jobs[o.index]! })))];
       jobs.length = 0;
       /** Users with a record waiting to retry: their later records in this page wait too (per-user order). */
       const heldUsers = new Set<string>();
@@ -213,8 +242,10 @@ export class IntegrationLane {
           settle(batch.map((b) => b.job));
           continue;
         }
-        const held = batch.filter((b) => heldUsers.has(b.o.userKey));
-        const send = held.length === 0 ? batch : batch.filter((b) => !heldUsers.has(b.o.userKey));
+        // A user retrying from an earlier batch of this page holds its later records back; an idempotent batch stays whole.
+        const regrouped = batch[0]!.job.batch !== undefined && batch.some((b) => heldUsers.has(b.o.userKey));
+        const held = regrouped ? batch : batch.filter((b) => heldUsers.has(b.o.userKey));
+        const send = held.length === 0 ? batch : batch.filter((b) => !held.includes(b));
         if (held.length > 0) {
           await this.release(held.map((b) => b.job));
           settle(held.map((b) => b.job));
@@ -242,7 +273,7 @@ export class IntegrationLane {
   }
 
   /** Sends one batch in a slot already taken; its jobs stop counting against the budget once recorded. */
-  private dispatch(batch: { o: Outgoing; job: Job }[], users: ReadonlySet<string>, heldUsers: Set<string>): Promise<void> {
+  private dispatch(batch: Item[], users: ReadonlySet<string>, heldUsers: Set<string>): Promise<void> {
     const request = this.send(batch, heldUsers).finally(() => {
       // Recorded by now, or (a failed write) left to its lease.
       this.letGo(batch.map((b) => b.job));
@@ -265,9 +296,9 @@ export class IntegrationLane {
     }
   }
 
-  private prepare(jobs: Job[]): { outgoing: Outgoing[]; finished: { job: Job; update: JobUpdate; result: DeliveryResult }[] } {
+  private prepare(jobs: Job[]): { outgoing: Outgoing[]; finished: Finished[] } {
     const outgoing: Outgoing[] = [];
-    const finished: { job: Job; update: JobUpdate; result: DeliveryResult }[] = [];
+    const finished: Finished[] = [];
     const at = this.o.now();
     jobs.forEach((job, index) => {
       let result: DeliveryResult;
@@ -293,44 +324,42 @@ export class IntegrationLane {
     return { outgoing, finished };
   }
 
-  private async send(items: { o: Outgoing; job: Job }[], heldUsers: Set<string>): Promise<void> {
-    let results: DeliveryResult[];
-    let exchange: Exchange | undefined;
-    const started = performance.now();
-    const batch = items.map((b) => b.o);
-    try {
-      const outcome = await this.o.integration.send(batch, this.o.http, this.o.logger, this.o.now);
-      results = outcome.results;
-      exchange = outcome.exchange;
-    } catch (error) {
-      // ContractError (wrong result count) or a plugin bug: retry, so the events are never lost.
-      this.o.logger.error({ integration: this.id, records: batch.length, err: this.explain(error) }, `sending a batch to ${this.id} failed unexpectedly; the events will be retried`);
-      const reason = this.explain(error);
-      results = batch.map(() => ({ status: 'retry', reason }));
-    }
-    const durationMs = exchange?.durationMs ?? performance.now() - started;
+  private async send(items: Item[], heldUsers: Set<string>): Promise<void> {
+    const outcomes = await sendBatch(
+      { integration: this.o.integration, http: this.o.http, logger: this.o.logger, now: this.o.now, explain: (e) => this.explain(e) },
+      items.map((b) => b.o),
+    );
     const at = this.o.now();
-    const finished = items.map(({ o, job }, j) => {
-      const result = results[j]!;
+    const finished = items.map(({ o, job }, j): Finished => {
+      const { result, exchange, durationMs } = outcomes[j]!;
       if (result.status === 'auth') {
         this.pauseFor(result.message);
-        return { job, result, update: { job, state: 'release' } as JobUpdate };
+        return { job, result, update: { job, state: 'release' }, durationMs };
       }
       const update = jobUpdateFor(job, result, { at, policy: this.o.policy, payload: o.record, ...(exchange === undefined ? {} : { exchange }) });
       if (update.state === 'retry') heldUsers.add(o.userKey);
-      return { job, result, update };
+      return { job, result, update, durationMs, ...(exchange === undefined ? {} : { exchange }) };
     });
-    await this.record(
-      finished.map((f) => f.update),
-      finished,
-      exchange,
-      durationMs,
-    );
+    if (this.groups !== undefined && finished.every((f) => f.update.state === 'retry')) this.keepTogether(finished);
+    await this.record(finished);
+  }
+
+  /**
+   * No definite answer for a whole idempotent batch (timeout, reset, 5xx): its jobs retry together,
+   * tagged with their batch and due at one time, so the retry is the same records in the same order.
+   */
+  private keepTogether(finished: Finished[]): void {
+    const group = groupIdOf(finished.map((f) => f.job.id));
+    const retryAt = Math.max(...finished.map((f) => (f.update.state === 'retry' ? f.update.retryAt : 0)));
+    finished.forEach((f, position) => {
+      if (f.update.state === 'retry') f.update = { ...f.update, retryAt, batch: groupTag(group, finished.length, position) };
+    });
   }
 
   /** Writes one batch's outcomes in one transaction, then tells listeners. A failed write leaves the jobs leased: they come back. */
-  private async record(updates: JobUpdate[], finished: { job: Job; result: DeliveryResult; update: JobUpdate }[], exchange?: Exchange, durationMs?: number): Promise<void> {
-    if (updates.length === 0) return;
+  private async record(finished: Finished[]): Promise<void> {
+    if (finished.length === 0) return;
+    const updates = finished.map((f) => f.update);
     try {
       await this.o.spool.complete(updates);
     } catch (error) {
@@ -339,7 +368,7 @@ export class IntegrationLane {
     } finally {
       this.letGo(updates.map((u) => u.job));
     }
-    for (const { job, result, update } of finished) {
+    for (const { job, result, update, exchange, durationMs } of finished) {
       const counted = update.state !== 'release';
       this.o.emit({
         integration: this.id,

@@ -14,7 +14,8 @@ export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state
 
 /**
  * Table changes, by the version that introduced them, run on open for files older than that.
- * v5: message_id dedupes per source (UNIQUE(message_id, source); was UNIQUE(message_id)): SQLite
+ * v5: message_id dedupes per source, and jobs remember their idempotent retry batch (batch_key). Before,
+ * message_id dedupes was UNIQUE(message_id), now UNIQUE(message_id, source). SQLite
  * cannot drop a constraint, so the table is rebuilt with its rows and sequence numbers (SQLite's
  * documented procedure: new table, copy, drop, rename; foreign keys are off on the spool's connection).
  */
@@ -33,6 +34,7 @@ CREATE TABLE events_v5 (
 INSERT INTO events_v5 (seq, message_id, source, body, received_at) SELECT seq, message_id, source, body, received_at FROM events;
 DROP TABLE events;
 ALTER TABLE events_v5 RENAME TO events;
+ALTER TABLE jobs ADD COLUMN batch_key TEXT;
 `,
   },
 ];
@@ -64,7 +66,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   lease_until      INTEGER,
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL,
-  last_result      TEXT
+  last_result      TEXT,
+  -- the batch to retry with (idempotent batches; the engine's tag, cleared by any other outcome)
+  batch_key        TEXT
 );
 -- due jobs, in due order (state last, so stats count from the index alone)
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at, state) WHERE state IN ('pending', 'retry');

@@ -75,6 +75,7 @@ interface DueRow {
 
 interface ClaimedRow {
   id: number;
+  batch_key: string | null;
   integration: string;
   message_id: string;
   user_key: string;
@@ -173,7 +174,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     // Bulk statements take a JSON array of ids: one call per claim, not one per job.
     lease: db.prepare(`UPDATE jobs SET state = 'inflight', lease_until = ? WHERE id IN (SELECT value FROM json_each(?))`),
     leasedJobs: db.prepare<[string], ClaimedRow>(
-      `SELECT j.id, j.integration, j.message_id, j.user_key, j.attempts, j.first_attempt_at, j.event_seq, e.body
+      `SELECT j.id, j.integration, j.message_id, j.user_key, j.attempts, j.first_attempt_at, j.event_seq, j.batch_key, e.body
        FROM json_each(?) AS k JOIN jobs j ON j.id = k.value LEFT JOIN events e ON e.seq = j.event_seq ORDER BY k.key`,
     ),
     renew: db.prepare(`UPDATE jobs SET lease_until = ? WHERE id IN (SELECT value FROM json_each(?)) AND state = 'inflight'`),
@@ -185,8 +186,10 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     // Jobs with the same outcome (a batch's delivered records) are finished in one statement.
     finishMany: db.prepare(
       `UPDATE jobs SET state = ?, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), next_at = COALESCE(?, next_at),
-       lease_until = NULL, updated_at = ?, last_result = ? WHERE id IN (SELECT value FROM json_each(?))`,
+       lease_until = NULL, updated_at = ?, last_result = ?, batch_key = NULL WHERE id IN (SELECT value FROM json_each(?))`,
     ),
+    // Idempotent retries: each job's batch tag, after finishMany cleared the old ones ([[id, tag], ...]).
+    tagBatches: db.prepare(`UPDATE jobs SET batch_key = d.value ->> 1 FROM json_each(?) AS d WHERE jobs.id = d.value ->> 0`),
     insertAttempt: db.prepare('INSERT INTO attempts (job_id, at, result, exchange_id, payload) VALUES (?, ?, ?, ?, ?)'),
     pruneCandidates: db.prepare<[number, number], { id: number; event_seq: number; exchanges: string | null }>(
       `SELECT j.id, j.event_seq, (SELECT json_group_array(exchange_id) FROM attempts a WHERE a.job_id = j.id AND exchange_id IS NOT NULL) AS exchanges
@@ -331,6 +334,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       event: JSON.parse(row.body) as SignalEvent,
       attempts: row.attempts,
       ...(row.first_attempt_at === null ? {} : { firstAttemptAt: row.first_attempt_at }),
+      ...(row.batch_key === null ? {} : { batch: row.batch_key }),
     };
   };
 
@@ -421,6 +425,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       return id;
     };
     const groups = new Map<string, { state: string; at: number; retryAt: number | null; result: string; ids: number[] }>();
+    const tags: [number, string][] = [];
     for (const update of updates) {
       const id = Number(update.job.id);
       if (update.state === 'release') {
@@ -431,12 +436,14 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       const result = JSON.stringify(attempt.result);
       q.insertAttempt.run(id, attempt.at, result, exchangeId(attempt.exchange), attempt.payload === undefined ? null : JSON.stringify(attempt.payload));
       const retryAt = update.state === 'retry' ? update.retryAt : null;
+      if (update.state === 'retry' && update.batch !== undefined) tags.push([id, update.batch]);
       const key = `${update.state}|${attempt.at}|${retryAt}|${result}`;
       const group = groups.get(key);
       if (group === undefined) groups.set(key, { state: update.state, at: attempt.at, retryAt, result, ids: [id] });
       else group.ids.push(id);
     }
     for (const g of groups.values()) q.finishMany.run(g.state, g.at, g.retryAt, at, g.result, JSON.stringify(g.ids));
+    if (tags.length > 0) q.tagBatches.run(JSON.stringify(tags));
   });
 
   const toEntry = (row: JobRow): DeliveryEntry => ({
@@ -512,7 +519,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         }
         const at = now();
         const info = db
-          .prepare(`UPDATE jobs SET state = 'pending', attempts = 0, first_attempt_at = NULL, next_at = ?, lease_until = NULL, updated_at = ? WHERE ${where.join(' AND ')}`)
+          .prepare(`UPDATE jobs SET state = 'pending', attempts = 0, first_attempt_at = NULL, next_at = ?, lease_until = NULL, updated_at = ?, batch_key = NULL WHERE ${where.join(' AND ')}`)
           .run(at, at, ...args);
         return info.changes;
       }),

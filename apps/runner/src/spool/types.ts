@@ -43,6 +43,8 @@ export interface Job {
   attempts: number;
   /** Epoch ms of the first attempt, or undefined if never attempted. */
   firstAttemptAt?: number;
+  /** The batch this job is to be retried with, as the engine tagged it (idempotent batches; opaque to the spool). */
+  batch?: string;
 }
 
 export interface AttemptRecord {
@@ -57,7 +59,8 @@ export interface AttemptRecord {
 
 export type JobUpdate =
   | { job: Job; state: 'delivered' | 'rejected' | 'dropped' | 'dead'; attempt: AttemptRecord }
-  | { job: Job; state: 'retry'; attempt: AttemptRecord; retryAt: number }
+  /** `batch`: retry with exactly these batch-mates (idempotent batches); stored with the job, cleared by any other outcome or a replay. */
+  | { job: Job; state: 'retry'; attempt: AttemptRecord; retryAt: number; batch?: string }
   /** Give the job back untouched (e.g. integration paused mid-flight); does not count as an attempt. With retryAt: not due before then. */
   | { job: Job; state: 'release'; retryAt?: number };
 

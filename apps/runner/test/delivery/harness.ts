@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHttpClient, createIntegration, type HttpClient, type Logger, type RetryPolicyConfig, type SignalEvent } from '@signal/core';
+import { createHttpClient, createIntegration, type AnyDestination, type HttpClient, type Logger, type RetryPolicyConfig, type SignalEvent } from '@signal/core';
 import { createDeliveryEngine } from '../../src/delivery/index.js';
 import type { AttemptEvent, DeliveryEngine } from '../../src/delivery/index.js';
 import { openSqliteSpool, type SqliteSpool } from '../../src/spool/sqlite.js';
@@ -38,6 +38,10 @@ export interface HarnessOptions {
   maxRecordsInFlight?: number;
   /** Wraps the spool the engine sees (fault injection). */
   wrapSpool?: (spool: Spool) => Spool;
+  /** Another destination than testDestination (same settings). */
+  destination?: AnyDestination;
+  /** `defaults`: no test override of the retry policy (core's and the plugin's defaults apply). */
+  retryDefaults?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -48,7 +52,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const spool = openSqliteSpool({ path, now: clock.now });
   const vendor = await startFakeVendor(options.handler);
   const http = createHttpClient({ hostOverrides: { 'vendor.test': vendor.url }, timeoutMs: options.timeoutMs ?? 2_000 });
-  const integration = createIntegration(testDestination, {
+  const integration = createIntegration(options.destination ?? testDestination, {
     id: 'test',
     settings: { api_key: SECRET, ...options.settings },
     ...(options.consent === undefined ? {} : { consent: options.consent }),
@@ -64,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     spool: options.wrapSpool?.(spool) ?? spool,
     integrations: [integration],
     http,
-    retry: { base_ms: 1_000, max_attempts: 3, min_window_ms: 0, ...options.retry },
+    ...(options.retryDefaults === true ? {} : { retry: { base_ms: 1_000, max_attempts: 3, min_window_ms: 0, ...options.retry } }),
     lingerMs: options.lingerMs ?? 0,
     pollIntervalMs: 20,
     leaseMs: 60_000,

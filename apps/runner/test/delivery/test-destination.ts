@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PayloadValidationError, defineDestination, delivered, rejected, type DeliveryResult } from '@signal/core';
 
@@ -51,5 +52,22 @@ export const testDestination = defineDestination({
       const r = body.results?.[i];
       return r === undefined || r.ok ? delivered() : rejected('vendor_rejected', r.error ?? 'rejected');
     });
+  },
+});
+
+/**
+ * Like testDestination, but its vendor dedupes by a batch id (a pure function of the batch's
+ * message ids, sent as x-batch-id, like LaunchDarkly's payload id) and rejects a whole batch for
+ * one bad record: the engine must retry such a batch as the same records and bisect a rejection.
+ */
+export const batchIdDestination = defineDestination({
+  ...testDestination,
+  id: 'batchidvendor',
+  name: 'Batch Id Vendor',
+  capabilities: { batching: true, identify: true, idempotentBatches: true, bisectRejectedBatches: true },
+  buildRequest(batch, ctx) {
+    const request = testDestination.buildRequest(batch, ctx);
+    const id = createHash('sha256').update(batch.map((o) => o.messageId).join('\n')).digest('hex').slice(0, 32);
+    return { ...request, headers: { ...request.headers, 'x-batch-id': id } };
   },
 });

@@ -142,6 +142,28 @@ export function spoolContract(name: string, open: () => Promise<Spool>, cleanup:
       expect(spool.health()).toEqual({ writable: true });
     });
 
+    it("keeps a retry's batch tag with the job (idempotent batches) and drops it with the next untagged outcome", async () => {
+      const e = makeEvent('u1');
+      await append([e]);
+      const [job] = await claim();
+      const at = Date.now();
+      await spool.complete([{ job: job!, state: 'retry', retryAt: at, batch: 'g1/1/0', attempt: { at, result: { status: 'retry', reason: 'HTTP 503' } } }]);
+      let back: Job[] = [];
+      for (let i = 0; i < 50 && back.length === 0; i++) {
+        back = await claim('a', 10, Date.now() + 1_000);
+        if (back.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(back.map((j) => j.batch)).toEqual(['g1/1/0']);
+      await spool.complete([{ job: back[0]!, state: 'retry', retryAt: Date.now(), attempt: { at: Date.now(), result: { status: 'retry', reason: 'HTTP 503' } } }]);
+      back = [];
+      for (let i = 0; i < 50 && back.length === 0; i++) {
+        back = await claim('a', 10, Date.now() + 1_000);
+        if (back.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(back).toHaveLength(1);
+      expect(back[0]!.batch).toBeUndefined();
+    });
+
     it('resolves concurrent appends each with their own outcomes', async () => {
       const events = Array.from({ length: 20 }, (_, i) => makeEvent(`u${i}`));
       const results = await Promise.all(events.map((e) => append([e])));

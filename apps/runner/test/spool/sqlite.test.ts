@@ -159,7 +159,7 @@ describe('sqlite spool schema upgrade', () => {
     // Turn it back into what version 3 left on disk: message_id unique across sources, jobs_message.
     const old = new Database(path);
     old.pragma('foreign_keys = OFF');
-    old.exec(`DROP INDEX jobs_event; CREATE INDEX jobs_message ON jobs(message_id);
+    old.exec(`DROP INDEX jobs_event; CREATE INDEX jobs_message ON jobs(message_id); ALTER TABLE jobs DROP COLUMN batch_key;
       CREATE TABLE events_old (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL);
       INSERT INTO events_old SELECT seq, message_id, source, body, received_at FROM events; DROP TABLE events; ALTER TABLE events_old RENAME TO events;`);
     const seqBefore = (old.prepare('SELECT seq FROM events').get() as { seq: number }).seq;

@@ -21,6 +21,8 @@ export interface WorkRecord {
   firstAttemptAt?: number;
   /** Not before this time (epoch ms): a stored retry, re-checked on every delivery. */
   retryAt?: number;
+  /** The engine's idempotent-batch tag (Job.batch): retry with exactly these batch-mates. */
+  batch?: string;
 }
 
 /** DEAD stream: the job as it was when it was given up. */

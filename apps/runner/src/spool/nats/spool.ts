@@ -270,6 +270,7 @@ export class NatsSpool implements Spool {
         event: work.event,
         attempts: work.attempts,
         ...(work.firstAttemptAt !== undefined ? { firstAttemptAt: work.firstAttemptAt } : {}),
+        ...(work.batch !== undefined ? { batch: work.batch } : {}),
       };
       this.claimed.set(job.id, { message, work });
       jobs.push(job);
@@ -337,7 +338,8 @@ export class NatsSpool implements Spool {
     const attempts = work.attempts + 1;
     const firstAttemptAt = work.firstAttemptAt ?? attempt.at;
     if (update.state === 'retry') {
-      const next: WorkRecord = { ...work, attempts, firstAttemptAt, retryAt: update.retryAt };
+      const { batch: _previous, ...unbatched } = work;
+      const next: WorkRecord = { ...unbatched, attempts, firstAttemptAt, retryAt: update.retryAt, ...(update.batch === undefined ? {} : { batch: update.batch }) };
       // Msg id per attempt: a second runner repeating this step after a crash is deduped.
       await this.wire.publish(this.names.work(job.integration), encode(next), { msgID: `${job.id}.a${attempts}` });
       await this.holds.update<HoldRecord>(holdSubject, () => ({ messageId: job.messageId, retryAt: update.retryAt, userKey: job.userKey }));

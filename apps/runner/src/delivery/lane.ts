@@ -3,7 +3,7 @@ import type { Job, JobUpdate, Spool } from '../spool/types.js';
 import { jobUpdateFor } from './job-outcome.js';
 import { RequestSlots } from './request-slots.js';
 import { GroupAssembler, groupIdOf, groupTag } from './retry-groups.js';
-import { sendBatch, type RecordOutcome } from './send-batch.js';
+import { sendBatch } from './send-batch.js';
 import type { AttemptEvent } from './types.js';
 import { createWaker } from './waker.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMapping, flattenObject, getPath, mappingSchema, mergeMapping, type Mapping, type SignalEvent } from '@signal/core';
+import { applyMapping, flattenObject, getPath, hasConsent, mappingSchema, mergeMapping, missingConsent, type Mapping, type SignalEvent } from '@signal/core';
 
 // Every name is just a name: keys equal to an Object.prototype member (constructor, toString,
 // __proto__, …) are mapped, renamed, omitted and dropped exactly like any other key.
@@ -97,6 +97,14 @@ describe.each(names)('name %s', (name) => {
     // Global renames keyed by the name, merged from both sides.
     const props = mergeMapping({ events: {}, properties: { rename: own(name, 'a') as Record<string, string> } }, { properties: { rename: { x: 'y' } } });
     expect(JSON.stringify(props.properties?.rename)).toBe(`{${JSON.stringify(name)}:"a","x":"y"}`);
+  });
+
+  it('a consent category of this name is granted only when the event carries it', () => {
+    const granted = storedEvent({ context: { consent: { categories: [name] } } });
+    const none = storedEvent({ context: { consent: { categories: [] } } });
+    expect(hasConsent(granted, [name])).toBe(true);
+    expect(hasConsent(none, [name])).toBe(false);
+    expect(missingConsent(none, [name, 'marketing'])).toEqual([name, 'marketing']);
   });
 
   it('mappingSchema keeps an own key of this name (config from YAML/JSON)', () => {

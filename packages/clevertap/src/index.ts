@@ -5,16 +5,17 @@ import { classifyError, parseResponse } from './response.js';
 import { settingsSchema, type CleverTapSettings } from './settings.js';
 import { transform, type CleverTapRecord } from './transform.js';
 
-export { settingsSchema, regions, uploadUrl, regionUploadUrl, type CleverTapSettings, type Region } from './settings.js';
-export { defaultPreset, eventMap, chargedRename, profileRename } from './preset.js';
+export { settingsSchema, regions, uploadUrl, regionUploadUrl, identitySources, objectIdSources, anonymousEventRules, type CleverTapSettings, type Region } from './settings.js';
+export { defaultPreset, eventMap, chargedRename, profileRename, pageInclude } from './preset.js';
 export type { CleverTapRecord, EventRecord, ProfileRecord } from './transform.js';
 export { PERMANENT_CODES } from './response.js';
 
 /**
  * CleverTap Upload Events API (POST https://{region}.api.clevertap.com/1/upload):
  * track/page → `type: "event"` records, identify → `type: "profile"` records,
- * keyed on the user's email (`identity`) or else user_id (`objectId`), up to
- * 1,000 records per request and 15 requests in flight per account.
+ * keyed on `identity` (the email, user_id or a named trait, per the settings)
+ * or else `objectId`, up to 1,000 records per request and 15 requests in
+ * flight per account.
  */
 export default defineDestination<CleverTapSettings, CleverTapRecord>({
   id: 'clevertap',

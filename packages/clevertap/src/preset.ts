@@ -31,10 +31,20 @@ export const profileRename = {
   age: 'Age',
 } as const;
 
+/** What a page view keeps in evtData: its name and the page it was on (a property of the same name wins). */
+export const pageInclude = {
+  name: 'name',
+  path: 'context.page.path',
+  url: 'context.page.url',
+  title: 'context.page.title',
+  referrer: 'context.page.referrer',
+} as const;
+
 export const defaultPreset: Preset = {
   description: "CleverTap's Default preset: page views, commerce funnel, sign-up/login, Charged purchases and identify → profile",
   events: {
     ...eventMap,
+    page: { to: eventMap.page, include: { ...pageInclude } },
     'Order Completed': { to: 'Charged', rename: { ...chargedRename } },
     identify: { to: 'profile', rename: { ...profileRename } },
   },

@@ -1,49 +1,23 @@
-import { PayloadValidationError, type MappedEvent, type SignalEvent, type TransformContext } from '@signal/core';
+import { PayloadValidationError, type MappedEvent, type TransformContext } from '@signal/core';
+import { identityOf, type RecordIdentity } from './identity.js';
 import type { CleverTapSettings } from './settings.js';
-import { assertChargedItems, assertEventName, assertValueSizes } from './validate.js';
+import { assertChargedItems, assertEventName, assertKeyLengths, assertValueSizes } from './validate.js';
+import { profileDataOf, scalarOf } from './values.js';
 
-/** Who a record belongs to: `identity` (the user's email) when known, else `objectId` (Signal's user_id). */
-export type RecordIdentity = { identity: string; objectId?: never } | { objectId: string; identity?: never };
+export { identityOf, type RecordIdentity } from './identity.js';
 
 export type EventRecord = RecordIdentity & { type: 'event'; ts: number; evtName: string; evtData: Record<string, unknown> };
 export type ProfileRecord = RecordIdentity & { type: 'profile'; ts: number; profileData: Record<string, unknown> };
 export type CleverTapRecord = EventRecord | ProfileRecord;
 
 const CHARGED = 'Charged';
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-/**
- * The identity rule: the email from identify (`traits.email` on the identify
- * call itself, or `context.traits.email` — remembered from that user's earlier
- * identify — on track/page) is the identity; without one, `user_id` is sent as
- * `objectId`; with neither, CleverTap cannot place the record (its error 523).
- */
-export function identityOf(event: SignalEvent): RecordIdentity {
-  const contextTraits = (event.context as { traits?: Record<string, unknown> }).traits;
-  const email = nonEmptyString(event.traits['email']) ?? nonEmptyString(contextTraits?.['email']);
-  if (email !== undefined) return { identity: email };
-  if (event.user_id !== undefined) return { objectId: event.user_id };
-  throw new PayloadValidationError(
-    'CleverTap needs an identity: no email trait is known for this user (call identify with traits.email) and the event has no user_id',
-    'clevertap_523',
-  );
-}
+const CHARGED_ITEMS = 'Items';
 
 /** CleverTap's `ts` is Unix seconds. */
 export function epochSeconds(iso: string): number {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new PayloadValidationError(`timestamp "${iso}" is not a date`, 'clevertap_525');
   return Math.floor(ms / 1000);
-}
-
-/** CleverTap stores dates as `$D_<epoch seconds>`; a plain date string would be kept as text. */
-function toCleverTapDate(value: unknown): unknown {
-  if (typeof value !== 'string' || value.startsWith('$D_')) return value;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? value : `$D_${Math.floor(ms / 1000)}`;
 }
 
 /** Revenue sent as a numeric string would not count in CleverTap's revenue reports. */
@@ -53,24 +27,35 @@ function toAmount(value: unknown): unknown {
   return Number.isFinite(n) ? n : value;
 }
 
-export function transform(mapped: MappedEvent, _ctx: TransformContext<CleverTapSettings>): CleverTapRecord {
+/** Event properties are scalars for CleverTap: objects and arrays go as JSON text, except Charged Items (a list of products). */
+function eventDataOf(name: string, data: Map<string, unknown>): Record<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, value] of data) {
+    if (name === CHARGED && key === CHARGED_ITEMS) out.set(key, value);
+    else if (name === CHARGED && key === 'Amount') out.set(key, toAmount(value));
+    else out.set(key, scalarOf(value));
+  }
+  return Object.fromEntries(out);
+}
+
+export function transform(mapped: MappedEvent, ctx: TransformContext<CleverTapSettings>): CleverTapRecord {
   const { event } = mapped;
-  const who = identityOf(event);
+  const who = identityOf(event, ctx.settings);
   const ts = epochSeconds(event.timestamp);
-  const data: Record<string, unknown> = { ...mapped.fields, ...mapped.properties };
+  const data = new Map<string, unknown>([...Object.entries(mapped.fields), ...Object.entries(mapped.properties)]);
 
   if (event.type === 'identify') {
-    if ('DOB' in data) data['DOB'] = toCleverTapDate(data['DOB']);
-    assertValueSizes(data, 'profile property');
-    return { type: 'profile', ...who, ts, profileData: data } as ProfileRecord;
+    const profileData = profileDataOf(data);
+    assertKeyLengths(profileData, 'profile property');
+    assertValueSizes(profileData, 'profile property');
+    return { type: 'profile', ...who, ts, profileData } as ProfileRecord;
   }
 
   assertEventName(mapped.name);
-  if (mapped.name === CHARGED) {
-    assertChargedItems(data['Items']);
-    if ('Amount' in data) data['Amount'] = toAmount(data['Amount']);
-  }
-  assertValueSizes(data, 'event property');
+  if (mapped.name === CHARGED) assertChargedItems(data.get(CHARGED_ITEMS));
+  const evtData = eventDataOf(mapped.name, data);
+  assertKeyLengths(evtData, 'event property');
+  assertValueSizes(evtData, 'event property');
   // Key order as in CleverTap's doc: type, identity|objectId, ts, evtName, evtData.
-  return { type: 'event', ...who, ts, evtName: mapped.name, evtData: data } as EventRecord;
+  return { type: 'event', ...who, ts, evtName: mapped.name, evtData } as EventRecord;
 }

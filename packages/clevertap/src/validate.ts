@@ -8,6 +8,8 @@ import { PayloadValidationError } from '@signal/core';
 export const MAX_EVENT_NAME_LENGTH = 120;
 export const MAX_VALUE_BYTES = 512;
 export const MAX_CHARGED_ITEMS = 256;
+/** Event and profile property keys: CleverTap's Upload User Profiles API says 120 bytes (its SDK docs, 120 characters); the stricter reading wins. */
+export const MAX_KEY_BYTES = 120;
 export const FORBIDDEN_NAME_CHARACTERS = ['%', '>', '<', '!', '|', '&', '.', ':', ';', '$', "'", '"'] as const;
 
 export function assertEventName(name: string): void {
@@ -48,4 +50,23 @@ export function assertChargedItems(items: unknown): void {
   if (items.length > MAX_CHARGED_ITEMS) {
     throw new PayloadValidationError(`Charged has ${items.length} Items; CleverTap accepts at most ${MAX_CHARGED_ITEMS}`, 'too_many_charged_items');
   }
+}
+
+/** Every property key (nested ones in Charged Items too) must fit in 120 UTF-8 bytes. */
+export function assertKeyLengths(data: Record<string, unknown>, where: string): void {
+  const visit = (value: Record<string, unknown>, prefix: string): void => {
+    for (const [key, inner] of Object.entries(value)) {
+      const bytes = Buffer.byteLength(key, 'utf8');
+      if (bytes > MAX_KEY_BYTES) {
+        const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+        throw new PayloadValidationError(`${where} name "${prefix}${shown}" is ${bytes} bytes; CleverTap accepts at most ${MAX_KEY_BYTES} bytes per property name`, 'property_name_too_long');
+      }
+      // Charged Items are the one nested shape CleverTap takes: their keys count too.
+      if (!Array.isArray(inner)) continue;
+      inner.forEach((item, i) => {
+        if (item !== null && typeof item === 'object' && !Array.isArray(item)) visit(item as Record<string, unknown>, `${prefix}${key}.${i}.`);
+      });
+    }
+  };
+  visit(data, '');
 }

@@ -32,10 +32,10 @@ describe('troubleshooting: events stored under a new/empty profile (identity)', 
     expect(records[0]).not.toHaveProperty('identity');
   });
 
-  it('neither email nor user_id → rejected before sending (clevertap_523), other events still sent', async () => {
+  it('neither email nor user_id (an anonymous visitor) → dropped with the reason (anonymous_events: drop), other events still sent', async () => {
     const { results, records } = await deliver([track({ user_id: undefined, anonymous_id: 'anon-1' }), track({ user_id: 'u2' })]);
-    expect(results[0]).toMatchObject({ status: 'rejected', code: 'clevertap_523' });
-    expect(results[0]!.status === 'rejected' && results[0]!.message).toMatch(/identify with traits\.email/);
+    expect(results[0]).toMatchObject({ status: 'dropped' });
+    expect(results[0]!.status === 'dropped' && results[0]!.reason).toMatch(/anonymous_events: object_id/);
     expect(results[1]).toEqual({ status: 'delivered' });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ objectId: 'u2' });

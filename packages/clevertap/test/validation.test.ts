@@ -86,9 +86,9 @@ describe('time and profiles', () => {
     });
   });
 
-  it('a page view → Web Page Viewed with its properties as evtData', async () => {
+  it('a page view → Web Page Viewed with its properties and its name as evtData', async () => {
     const { records } = await deliver([event({ type: 'page', name: 'Home', user_id: 'u1', properties: { path: '/', title: 'Home' } })]);
-    expect(records[0]).toEqual({ type: 'event', objectId: 'u1', ts: 1706540000, evtName: 'Web Page Viewed', evtData: { path: '/', title: 'Home' } });
+    expect(records[0]).toEqual({ type: 'event', objectId: 'u1', ts: 1706540000, evtName: 'Web Page Viewed', evtData: { path: '/', title: 'Home', name: 'Home' } });
   });
 
   it('unmapped events and group calls are dropped, not sent', async () => {

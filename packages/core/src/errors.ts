@@ -35,6 +35,11 @@ export class RetryableError extends SignalError {
   }
 }
 
+/** Not sent on purpose (e.g. CleverTap has no identity for an anonymous visitor and the settings say drop). Per event, final: `dropped` with the reason. */
+export class DropEventError extends SignalError {
+  readonly kind = 'dropped';
+}
+
 /** Bad credentials or account configuration: pause the integration. */
 export class InvalidAuthError extends SignalError {
   readonly kind = 'invalid_auth';
@@ -69,6 +74,8 @@ export function resultFromError(error: unknown): DeliveryResult {
     }
     case 'invalid_auth':
       return { status: 'auth', message };
+    case 'dropped':
+      return { status: 'dropped', reason: message };
     default:
       return { status: 'rejected', code: 'plugin_error', message };
   }

@@ -53,6 +53,22 @@ describe('applyMapping', () => {
     expect(flattenObject({ x: { y: null } })).toEqual({ 'x.y': null });
   });
 
+  it('include copies event values into the data by path; the event’s own property wins; absent paths add nothing', () => {
+    const page = event({ type: 'page', name: 'Pricing', user_id: 'u', properties: { url: 'https://x.io/p?ref=1' }, context: { page: { path: '/p', url: 'https://x.io/p', title: 'Pricing' } } });
+    const rule = { to: 'page', include: { name: 'name', path: 'context.page.path', url: 'context.page.url', title: 'context.page.title', referrer: 'context.page.referrer' } };
+    expect(applyMapping(page, { events: { page: rule } })).toMatchObject({
+      mapped: { properties: { url: 'https://x.io/p?ref=1', name: 'Pricing', path: '/p', title: 'Pricing' } },
+    });
+    const mapped = applyMapping(page, { events: { page: rule } }) as { mapped: { properties: object; fields: object } };
+    expect(Object.keys(mapped.mapped.properties)).toEqual(['url', 'name', 'path', 'title']);
+    expect(mapped.mapped.fields).toEqual({});
+  });
+
+  it('a plain-name override keeps the preset rule’s include', () => {
+    const merged = mergeMapping({ events: { page: { to: 'page', include: { name: 'name' } } } }, { events: { page: 'Page Viewed' } });
+    expect(merged.events?.['page']).toEqual({ to: 'Page Viewed', include: { name: 'name' } });
+  });
+
   it('does not mutate the event', () => {
     const before = JSON.stringify(order);
     applyMapping(order, { events: { 'Order Completed': { to: 'P', flatten: true, omit: ['tax'] } } });

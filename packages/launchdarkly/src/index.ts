@@ -9,7 +9,7 @@ import { toCustomEvent, type CustomEvent } from './transform.js';
 
 /**
  * LaunchDarkly metric event import: each mapped event becomes one `custom`
- * event (key = metric event key, contextKeys.user = user_id or anonymous_id),
+ * event (key = metric event key, contextKeys[context_kind] = user_id or anonymous_id),
  * POSTed as a JSON array to /v2/event-data-import/{project}/{environment}.
  * LaunchDarkly has no identify call, so identify events are never mapped.
  */
@@ -23,7 +23,9 @@ export default defineDestination<LaunchDarklySettings, CustomEvent>({
   presets: { default: defaultPreset },
   defaultPreset: 'default',
   limits,
-  capabilities: { batching: true, identify: false },
+  // LaunchDarkly dedupes by payload id (the engine retries an unanswered batch as the same records,
+  // so the id repeats) and refuses a whole batch with 400 for one bad event (the engine bisects it).
+  capabilities: { batching: true, identify: false, idempotentBatches: true, bisectRejectedBatches: true },
   transform: toCustomEvent,
   buildRequest: buildImportRequest,
   parseResponse: parseImportResponse,

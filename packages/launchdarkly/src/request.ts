@@ -11,13 +11,18 @@ export const USER_AGENT = `MetricImport-Signal-int/${pkg.version}`;
 
 /**
  * X-LaunchDarkly-Payload-ID lets LaunchDarkly drop a retried import it already
- * counted. buildRequest is pure, so the id is derived from the batch (its
- * ordered message ids) rather than random: the same batch retried gets the
- * same id. Shaped as an RFC 9562 version-8 (custom) UUID.
+ * counted. It is a pure function of the batch, its records in order (each
+ * message id and record), never random or time-based: the plugin declares
+ * `idempotentBatches`, so the engine retries an unanswered batch as exactly the
+ * same records, and the id repeats. Shaped as an RFC 9562 version-8 (custom) UUID.
  */
-export function payloadIdOf(messageIds: readonly string[]): string {
+export function payloadIdOf(batch: readonly Pick<Outgoing<unknown>, 'messageId' | 'record'>[]): string {
   const digest = createHash('sha256');
-  for (const id of messageIds) digest.update(`${id.length}:${id}`);
+  for (const { messageId, record } of batch) {
+    const json = JSON.stringify(record) ?? '';
+    // Length-prefixed, so moving a boundary between two parts changes the id.
+    digest.update(`${messageId.length}:${messageId}${json.length}:${json}`);
+  }
   const bytes = digest.digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
@@ -33,7 +38,7 @@ export function buildImportRequest(batch: Outgoing<CustomEvent>[], ctx: RequestC
     Authorization: settings.access_token,
     'Content-Type': 'application/json',
     'X-LaunchDarkly-Event-Schema': '4',
-    'X-LaunchDarkly-Payload-ID': payloadIdOf(batch.map((o) => o.messageId)),
+    'X-LaunchDarkly-Payload-ID': payloadIdOf(batch),
     'User-Agent': USER_AGENT,
   };
   if (Buffer.byteLength(json) <= GZIP_THRESHOLD_BYTES) {

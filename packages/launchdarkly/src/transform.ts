@@ -1,4 +1,4 @@
-import { PayloadValidationError, type MappedEvent, type TransformContext } from '@signal/core';
+import { getPath, PayloadValidationError, type MappedEvent, type TransformContext } from '@signal/core';
 import { limits } from './limits.js';
 import type { LaunchDarklySettings } from './settings.js';
 
@@ -8,7 +8,8 @@ export interface CustomEvent {
   key: string;
   creationDate: number;
   metricValue?: number;
-  contextKeys: { user: string };
+  /** Context kind → key: the main kind (`context_kind`, default `user`) first, then `context_keys` in settings order. */
+  contextKeys: Record<string, string>;
   data: Record<string, unknown>;
 }
 
@@ -32,8 +33,27 @@ function contextKeyOf(mapped: MappedEvent): string {
   return key;
 }
 
+/** A key read from the event: a string or number; absent → no key; anything else is a mapping mistake. */
+function extraKeyOf(mapped: MappedEvent, kind: string, path: string): string | undefined {
+  const value = getPath(mapped.event, path);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new PayloadValidationError(`context_keys.${kind} reads ${path}, which is ${Array.isArray(value) ? 'an array' : typeof value}; a context key must be a string`, 'invalid_context_key');
+}
+
+/** The main key under `context_kind`, then each `context_keys` kind whose path the event has. */
+function contextKeysOf(mapped: MappedEvent, settings: Pick<LaunchDarklySettings, 'context_kind' | 'context_keys'> | undefined): Record<string, string> {
+  const keys: [string, string][] = [[settings?.context_kind ?? 'user', contextKeyOf(mapped)]];
+  for (const [kind, path] of Object.entries(settings?.context_keys ?? {})) {
+    const key = extraKeyOf(mapped, kind, path);
+    if (key !== undefined) keys.push([kind, key]);
+  }
+  return Object.fromEntries(keys);
+}
+
 /** Mapped event → custom event. Pure: the time is the event's own timestamp, in milliseconds. */
-export function toCustomEvent(mapped: MappedEvent, _ctx?: TransformContext<LaunchDarklySettings>): CustomEvent {
+export function toCustomEvent(mapped: MappedEvent, ctx?: TransformContext<LaunchDarklySettings>): CustomEvent {
   const creationDate = Date.parse(mapped.event.timestamp);
   if (Number.isNaN(creationDate)) {
     throw new PayloadValidationError(`timestamp ${JSON.stringify(mapped.event.timestamp)} is not a date`, 'invalid_timestamp');
@@ -44,7 +64,7 @@ export function toCustomEvent(mapped: MappedEvent, _ctx?: TransformContext<Launc
     key: mapped.name,
     creationDate,
     ...(metricValue === undefined ? {} : { metricValue }),
-    contextKeys: { user: contextKeyOf(mapped) },
+    contextKeys: contextKeysOf(mapped, ctx?.settings),
     data: mapped.properties,
   };
   // One oversized event would get the whole batch refused with 413; reject it alone instead.

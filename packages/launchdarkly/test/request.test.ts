@@ -35,14 +35,17 @@ describe('gzip for large bodies', () => {
 });
 
 describe('X-LaunchDarkly-Payload-ID', () => {
-  it('is a UUID derived from the ordered message ids: same batch → same id, different batch → different id', () => {
+  it('is a UUID derived from the batch’s records in order: same batch → same id, different batch → different id', () => {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-    expect(payloadIdOf(['a', 'b'])).toMatch(uuid);
-    expect(payloadIdOf(['a', 'b'])).toBe(payloadIdOf(['a', 'b']));
-    expect(payloadIdOf(['a', 'b'])).not.toBe(payloadIdOf(['b', 'a']));
-    expect(payloadIdOf(['a', 'b'])).not.toBe(payloadIdOf(['a']));
+    const batch = (...ids: string[]) => ids.map((messageId) => ({ messageId, record: { key: 'k' } }));
+    expect(payloadIdOf(batch('a', 'b'))).toMatch(uuid);
+    expect(payloadIdOf(batch('a', 'b'))).toBe(payloadIdOf(batch('a', 'b')));
+    expect(payloadIdOf(batch('a', 'b'))).not.toBe(payloadIdOf(batch('b', 'a')));
+    expect(payloadIdOf(batch('a', 'b'))).not.toBe(payloadIdOf(batch('a')));
     // Length-prefixed, so moving a boundary between ids changes the id.
-    expect(payloadIdOf(['ab', 'c'])).not.toBe(payloadIdOf(['a', 'bc']));
+    expect(payloadIdOf(batch('ab', 'c'))).not.toBe(payloadIdOf(batch('a', 'bc')));
+    // The records count too: the same ids carrying other content are another payload.
+    expect(payloadIdOf([{ messageId: 'a', record: { key: 'k', metricValue: 1 } }])).not.toBe(payloadIdOf([{ messageId: 'a', record: { key: 'k', metricValue: 2 } }]));
   });
 
   it('is reused when the same batch is retried, and differs for another batch', async () => {

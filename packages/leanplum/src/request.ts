@@ -2,6 +2,9 @@ import type { HttpRequest, Outgoing, RequestContext } from '@signal/core';
 import { LEANPLUM_API_URL, LEANPLUM_API_VERSION, type LeanplumSettings } from './settings.js';
 import type { LeanplumRecord } from './transform.js';
 
+/** Leanplum's own user fields, in the order they are sent. */
+const userFieldNames = ['locale', 'country', 'region', 'city', 'created'] as const;
+
 /** Form fields of one action, in the order the Leanplum doc shows them. */
 export function formFields(record: LeanplumRecord): [string, string][] {
   const fields: [string, string][] = [];
@@ -9,6 +12,7 @@ export function formFields(record: LeanplumRecord): [string, string][] {
   if (record.deviceId !== undefined) fields.push(['deviceId', record.deviceId]);
   if (record.action === 'setUserAttributes') {
     fields.push(['userAttributes', JSON.stringify(record.userAttributes)]);
+    for (const key of userFieldNames) if (record[key] !== undefined) fields.push([key, String(record[key])]);
     return fields;
   }
   fields.push(['event', record.event]);
@@ -22,8 +26,12 @@ export function formFields(record: LeanplumRecord): [string, string][] {
 
 /** One entry of a multi call's `data`: the same arguments as a single call, as JSON values. */
 export function multiAction(record: LeanplumRecord): Record<string, unknown> {
-  const identity = record.userId !== undefined ? { userId: record.userId } : { deviceId: record.deviceId };
-  if (record.action === 'setUserAttributes') return { action: record.action, ...identity, userAttributes: record.userAttributes };
+  // Only identify carries both ids (to merge the device into the user); track carries one.
+  const identity = { ...(record.userId !== undefined ? { userId: record.userId } : {}), ...(record.deviceId !== undefined ? { deviceId: record.deviceId } : {}) };
+  if (record.action === 'setUserAttributes') {
+    const fields = Object.fromEntries(userFieldNames.flatMap((key) => (record[key] === undefined ? [] : [[key, record[key]]])));
+    return { action: record.action, ...identity, userAttributes: record.userAttributes, ...fields };
+  }
   const { value, currencyCode, info, params } = record;
   return {
     action: record.action,

@@ -27,22 +27,38 @@ function actionResponses(body: string): ActionResponse[] | undefined {
   }
 }
 
-/** A bad key reported in the body is a credentials problem, not a bad event. */
-const credentialsMessage = /app ?id|client ?key|api ?key|credential/i;
+/** A bad key reported in the body is a credentials problem, not a bad event ("Invalid access key", "Incorrect appId or clientKey"). */
+const credentialsMessage = /app ?id|client ?key|api ?key|access ?key|credential/i;
 
 /**
- * Leanplum reports logical failures with HTTP 200 and `success: false`; they are
- * permanent for that event (bad params, missing user), so `rejected`, with
- * Leanplum's `error.message` shown. A `warning` on success is delivered-with-warning.
+ * Messages that describe Leanplum's state, not the action: the same action can
+ * succeed later. Chiefly the device lock ("Request failed due to concurrent
+ * requests to the same profile ID"), which Leanplum also reports per action.
+ */
+const transientMessage = /concurrent requests|device lock|rate limit|too many requests|try again|temporar|timed? ?out|internal (server )?error|unavailable|overloaded/i;
+
+/** A failed or skipped action, by its message: credentials → auth, Leanplum's own state → retry, anything else → rejected. */
+function failure(message: string, code: string): DeliveryResult {
+  if (credentialsMessage.test(message)) return { status: 'auth', message: `Leanplum: ${message}` };
+  if (transientMessage.test(message)) return { status: 'retry', reason: `Leanplum: ${message}` };
+  return { status: 'rejected', code, message: `Leanplum: ${message}` };
+}
+
+/**
+ * Leanplum's `success` only says the request was received. `success: true`
+ * with an `error` means the action was skipped (not recorded), so it is not a
+ * delivery; `success: false` is a failed action. Either way the message decides
+ * (see `failure`), and is shown in the delivery log. A `warning` on success
+ * (e.g. "User not found; request skipped") is delivered-with-warning.
  */
 export function classifyAction(item: ActionResponse): DeliveryResult {
+  const error = messageOf(item.error);
   if (item.success === true) {
+    if (error !== undefined) return failure(`action skipped: ${error}`, 'leanplum_skipped');
     const warning = messageOf(item.warning);
     return warning === undefined ? { status: 'delivered' } : { status: 'delivered', warning };
   }
-  const message = messageOf(item.error) ?? 'Leanplum returned success: false without an error message';
-  if (credentialsMessage.test(message)) return { status: 'auth', message: `Leanplum: ${message}` };
-  return { status: 'rejected', code: 'leanplum_error', message: `Leanplum: ${message}` };
+  return failure(error ?? 'Leanplum returned success: false without an error message', 'leanplum_error');
 }
 
 /** HTTP 2xx → one result per action, read from `response[i]`. */
@@ -79,6 +95,7 @@ export function classifyError(response: HttpResponse, batch: Outgoing<LeanplumRe
       return { status: 'auth', message: `HTTP ${response.status}: Leanplum refused the appId/clientKey${hint}${detail ? `: ${detail}` : ''}` };
     }
     case 'rejected':
+      if (detail !== undefined && credentialsMessage.test(detail)) return { status: 'auth', message: `HTTP ${response.status}: Leanplum refused the appId/clientKey: ${detail}` };
       return detail ? { ...base, message: `HTTP ${response.status}: ${detail}` } : base;
     default:
       return base;

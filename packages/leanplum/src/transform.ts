@@ -1,8 +1,9 @@
 import { PayloadValidationError, type MappedEvent, type TransformContext } from '@signal/core';
+import { assertName } from './names.js';
 import type { LeanplumSettings } from './settings.js';
 
-/** Leanplum's own limits (API reference): names 1–139 chars, ids ≤ 400 chars, ≤ 50 params per event. */
-export const MAX_EVENT_NAME_LENGTH = 139;
+/** Leanplum's own limits (API reference): ids ≤ 400 chars, ≤ 50 params per event. Name rules: names.ts. */
+export { MAX_NAME_LENGTH as MAX_EVENT_NAME_LENGTH } from './names.js';
 export const MAX_ID_LENGTH = 400;
 export const MAX_PARAMS = 50;
 
@@ -24,7 +25,17 @@ export interface TrackRecord extends Identity {
   params?: Record<string, string>;
 }
 
-export interface UserAttributesRecord extends Identity {
+/** Leanplum's own user fields that setUserAttributes takes beside `userAttributes`. */
+export interface UserFields {
+  locale?: string;
+  country?: string;
+  region?: string;
+  city?: string;
+  /** When the user was created, in seconds since the epoch. */
+  created?: number;
+}
+
+export interface UserAttributesRecord extends Identity, UserFields {
   action: 'setUserAttributes';
   userAttributes: Record<string, Scalar>;
 }
@@ -36,15 +47,10 @@ const trackFields = new Set(['value', 'currencyCode', 'info']);
 
 /** Mapped event → one Leanplum action. Pure: time comes from the event's timestamp. */
 export function toLeanplumRecord(mapped: MappedEvent, ctx: TransformContext<LeanplumSettings>): LeanplumRecord {
-  const identity = identityOf(mapped);
-  if (mapped.event.type === 'identify') {
-    return { action: 'setUserAttributes', ...identity, userAttributes: userAttributesOf(mapped.properties) };
-  }
+  if (mapped.event.type === 'identify') return userAttributesRecord(mapped);
   const name = mapped.name;
-  if (name.length < 1 || name.length > MAX_EVENT_NAME_LENGTH) {
-    throw new PayloadValidationError(`event name must be 1–${MAX_EVENT_NAME_LENGTH} characters (got ${name.length})`, 'invalid_event_name');
-  }
-  const record: TrackRecord = { action: 'track', ...identity, event: name, time: secondsOf(mapped.event.timestamp) };
+  assertName('event', name);
+  const record: TrackRecord = { action: 'track', ...trackIdentity(mapped), event: name, time: secondsOf(mapped.event.timestamp) };
   for (const [field, raw] of Object.entries(mapped.fields)) {
     if (!trackFields.has(field)) {
       throw new PayloadValidationError(`mapping field "${field}" is not a Leanplum track field (use one of: ${[...trackFields].join(', ')})`, 'unknown_field');
@@ -58,13 +64,33 @@ export function toLeanplumRecord(mapped: MappedEvent, ctx: TransformContext<Lean
   return record;
 }
 
-/** userId from user_id; anonymous_id only as a fallback deviceId (pre-login activity). */
-function identityOf(mapped: MappedEvent): Identity {
-  const { user_id, anonymous_id } = mapped.event;
-  const [key, id] = user_id !== undefined ? (['userId', user_id] as const) : (['deviceId', anonymous_id] as const);
-  if (id === undefined || id === '') throw new PayloadValidationError('a user_id or anonymous_id is required (Leanplum userId / deviceId)', 'missing_identity');
+function checkedId(key: keyof Identity, id: string): string {
   if (id.length > MAX_ID_LENGTH) throw new PayloadValidationError(`${key} must be at most ${MAX_ID_LENGTH} characters (got ${id.length})`, 'invalid_identity');
-  return { [key]: id };
+  return id;
+}
+
+const missingIdentity = () => new PayloadValidationError('a user_id or anonymous_id is required (Leanplum userId / deviceId)', 'missing_identity');
+
+/** Track and page: userId from user_id; anonymous_id only as a fallback deviceId (pre-login activity). */
+function trackIdentity(mapped: MappedEvent): Identity {
+  const { user_id, anonymous_id } = mapped.event;
+  if (user_id !== undefined && user_id !== '') return { userId: checkedId('userId', user_id) };
+  if (anonymous_id !== undefined && anonymous_id !== '') return { deviceId: checkedId('deviceId', anonymous_id) };
+  throw missingIdentity();
+}
+
+/**
+ * Identify: both ids when both are known. A call carrying userId and deviceId
+ * associates the device with the user, which is how Leanplum merges the
+ * anonymous (pre-login) profile into the known one.
+ */
+function identifyIdentity(mapped: MappedEvent): Identity {
+  const { user_id, anonymous_id } = mapped.event;
+  const identity: Identity = {};
+  if (user_id !== undefined && user_id !== '') identity.userId = checkedId('userId', user_id);
+  if (anonymous_id !== undefined && anonymous_id !== '') identity.deviceId = checkedId('deviceId', anonymous_id);
+  if (identity.userId === undefined && identity.deviceId === undefined) throw missingIdentity();
+  return identity;
 }
 
 function secondsOf(timestamp: string): number {
@@ -93,34 +119,79 @@ export function formatMoney(n: number): string {
   return decimals >= 2 ? text : n.toFixed(2);
 }
 
-function nestedError(where: string, key: string, value: unknown): PayloadValidationError {
-  return new PayloadValidationError(
-    `${where}.${key} is ${Array.isArray(value) ? 'an array' : 'a nested object'}; Leanplum ${where} must be flat scalar values — reshape it in the mapping (flatten: true, or omit it)`,
-    `nested_${where}`,
-  );
+/**
+ * Leanplum params and attributes are flat, and every distinct name counts
+ * against the app's cap; so a nested object or array is sent as its compact
+ * JSON text under its own one name, never flattened into many.
+ */
+function flatValue(value: object): string {
+  return JSON.stringify(value);
 }
 
 /** Leanplum params: a flat map of strings. Null values are left out. */
 function paramsOf(properties: Record<string, unknown>, money: ReadonlySet<string>): Record<string, string> {
-  const params: Record<string, string> = {};
+  const params: [string, string][] = [];
   for (const [key, value] of Object.entries(properties)) {
     if (value === null || value === undefined) continue;
-    if (typeof value === 'object') throw nestedError('params', key, value);
-    if (typeof value === 'number') params[key] = money.has(key.toLowerCase()) ? formatMoney(value) : String(value);
-    else params[key] = String(value);
+    assertName('parameter', key);
+    if (typeof value === 'object') params.push([key, flatValue(value)]);
+    else if (typeof value === 'number') params.push([key, money.has(key.toLowerCase()) ? formatMoney(value) : String(value)]);
+    else params.push([key, String(value)]);
   }
-  const count = Object.keys(params).length;
-  if (count > MAX_PARAMS) throw new PayloadValidationError(`params must have at most ${MAX_PARAMS} keys (got ${count})`, 'too_many_params');
-  return params;
+  if (params.length > MAX_PARAMS) throw new PayloadValidationError(`params must have at most ${MAX_PARAMS} keys (got ${params.length})`, 'too_many_params');
+  return Object.fromEntries(params);
 }
 
-/** Traits keep their JSON types (null unsets an attribute in Leanplum); nesting is refused. */
-function userAttributesOf(traits: Record<string, unknown>): Record<string, Scalar> {
-  const attributes: Record<string, Scalar> = {};
-  for (const [key, value] of Object.entries(traits)) {
-    if (value === undefined) continue;
-    if (value !== null && typeof value === 'object') throw nestedError('userAttributes', key, value);
-    attributes[key] = value as Scalar;
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+/**
+ * Segment's standard traits that have a Leanplum user field go there instead of
+ * a custom attribute: `address.city`/`city` → city, `address.state`/`state`
+ * (or `region`) → region, `address.country`/`country` → country (only an
+ * ISO 3166 two-letter code, Leanplum's format), `locale` (or the event's
+ * `context.locale`) → locale, `createdAt` → created. What such a trait holds
+ * beyond those (e.g. `address.street`) stays a custom attribute.
+ */
+function userFieldsOf(mapped: MappedEvent, traits: Map<string, unknown>): UserFields {
+  const fields: UserFields = {};
+  const address = isObject(traits.get('address')) ? new Map(Object.entries(traits.get('address') as object)) : undefined;
+  const take = (from: Map<string, unknown> | undefined, key: string, accept: (v: unknown) => string | undefined = text): string | undefined => {
+    const value = from === undefined ? undefined : accept(from.get(key));
+    if (value !== undefined) from!.delete(key);
+    return value;
+  };
+  const countryCode = (v: unknown) => (typeof v === 'string' && /^[A-Za-z]{2}$/.test(v.trim()) ? v.trim().toUpperCase() : undefined);
+  const city = take(address, 'city') ?? take(traits, 'city');
+  const region = take(address, 'state') ?? take(address, 'region') ?? take(traits, 'state') ?? take(traits, 'region');
+  const country = take(address, 'country', countryCode) ?? take(traits, 'country', countryCode);
+  const locale = take(traits, 'locale') ?? text(mapped.event.context?.locale);
+  if (address !== undefined) {
+    if (address.size === 0) traits.delete('address');
+    else traits.set('address', Object.fromEntries(address));
   }
-  return attributes;
+  if (locale !== undefined) fields.locale = locale;
+  if (country !== undefined) fields.country = country;
+  if (region !== undefined) fields.region = region;
+  if (city !== undefined) fields.city = city;
+  const createdAt = traits.get('createdAt');
+  const createdMs = typeof createdAt === 'string' ? Date.parse(createdAt) : Number.NaN;
+  if (!Number.isNaN(createdMs)) {
+    fields.created = createdMs / 1000;
+    traits.delete('createdAt');
+  }
+  return fields;
+}
+
+/** Traits keep their JSON types (null unsets an attribute in Leanplum); nested values are JSON text. */
+function userAttributesRecord(mapped: MappedEvent): UserAttributesRecord {
+  const traits = new Map(Object.entries(mapped.properties));
+  const fields = userFieldsOf(mapped, traits);
+  const attributes: [string, Scalar][] = [];
+  for (const [key, value] of traits) {
+    if (value === undefined) continue;
+    assertName('user attribute', key);
+    attributes.push([key, value !== null && typeof value === 'object' ? flatValue(value) : (value as Scalar)]);
+  }
+  return { action: 'setUserAttributes', ...identifyIdentity(mapped), userAttributes: Object.fromEntries(attributes), ...fields };
 }

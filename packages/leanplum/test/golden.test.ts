@@ -58,13 +58,13 @@ describe('Leanplum doc: "Event Mapping" table (Retail preset)', () => {
     expect(new URLSearchParams(fake.requests[0]!.body).get('event')).toBe(leanplumName);
   });
 
-  it('page → page', async () => {
+  it('page → page, keeping the page name in params', async () => {
     await deliver(fake, [event({ type: 'page', name: 'Home', user_id: 'u1', properties: { path: '/' } })]);
     expect(form(fake.requests[0]!)).toEqual([
       ['userId', 'u1'],
       ['event', 'page'],
       ['time', '1749200400'],
-      ['params', '{"path":"/"}'],
+      ['params', '{"path":"/","name":"Home"}'],
     ]);
   });
 

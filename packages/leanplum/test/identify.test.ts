@@ -22,13 +22,14 @@ describe('identify', () => {
     expect(form(fake.requests[0]!)[0]).toEqual(['deviceId', 'anon-7']);
   });
 
-  it('nested traits are rejected unless the mapping flattens them', async () => {
-    const nested = event({ type: 'identify', user_id: 'u1', traits: { address: { city: 'Oslo' } } });
+  it('nested traits are sent as JSON text (one attribute name each), or flattened when the mapping says so', async () => {
+    const nested = event({ type: 'identify', user_id: 'u1', traits: { company: { name: 'Acme', plan: 'pro' }, tags: ['a', 'b'] } });
     const first = await deliver(fake, [nested]);
-    expect(first.results[0]).toMatchObject({ status: 'rejected', code: 'nested_userAttributes' });
-    expect(fake.requests).toHaveLength(0);
+    expect(first.results).toEqual([{ status: 'delivered' }]);
+    expect(new URLSearchParams(fake.requests[0]!.body).get('userAttributes')).toBe('{"company":"{\\"name\\":\\"Acme\\",\\"plan\\":\\"pro\\"}","tags":"[\\"a\\",\\"b\\"]"}');
+    fake.reset();
     await deliver(fake, [nested], { mapping: { events: { identify: { to: 'setUserAttributes', flatten: true } } } });
-    expect(new URLSearchParams(fake.requests[0]!.body).get('userAttributes')).toBe('{"address.city":"Oslo"}');
+    expect(new URLSearchParams(fake.requests[0]!.body).get('userAttributes')).toBe('{"company.name":"Acme","company.plan":"pro","tags.0":"a","tags.1":"b"}');
   });
 
   it('traits remembered in context.traits are not copied onto track calls', async () => {

@@ -55,18 +55,19 @@ describe('Delivery marked failed despite HTTP 200', () => {
   });
 });
 
-describe('params rejected (nested values)', () => {
-  it('a nested object is rejected before sending, naming the key', async () => {
-    const { results } = await deliver(fake, [track({ product: { sku: 'A1' } })]);
-    expect(fake.requests).toHaveLength(0);
-    expect(results[0]).toMatchObject({ status: 'rejected', code: 'nested_params' });
-    expect((results[0] as { message: string }).message).toMatch(/params\.product is a nested object.*flatten: true/);
+describe('params rejected (nested values): Signal reshapes them, never rejects the event', () => {
+  it('a nested object is sent as its compact JSON text under its own one name', async () => {
+    const { results } = await deliver(fake, [track({ product: { sku: 'A1', price: 5 }, n: 1 })]);
+    expect(results).toEqual([{ status: 'delivered' }]);
+    const params = JSON.parse(new URLSearchParams(fake.requests[0]!.body).get('params')!);
+    expect(params).toEqual({ product: '{"sku":"A1","price":5}', n: '1' });
   });
 
-  it('an array is rejected too', async () => {
-    const { results } = await deliver(fake, [track({ skus: ['A1', 'B2'] })]);
-    expect(fake.requests).toHaveLength(0);
-    expect(results[0]).toMatchObject({ status: 'rejected', code: 'nested_params' });
+  it('an array too (one parameter name, whatever its length)', async () => {
+    const { results } = await deliver(fake, [track({ skus: ['A1', 'B2'], items: [{ id: 1 }, { id: 2 }] })]);
+    expect(results).toEqual([{ status: 'delivered' }]);
+    const params = JSON.parse(new URLSearchParams(fake.requests[0]!.body).get('params')!);
+    expect(params).toEqual({ skus: '["A1","B2"]', items: '[{"id":1},{"id":2}]' });
   });
 
   it('with flatten: true in the mapping, nested values are sent as dotted string params', async () => {

@@ -1,4 +1,6 @@
+import { nameRecord } from '@signal/core';
 import { z } from 'zod';
+import { signingSecretProblem } from './signing.js';
 import { hasExpressions, parseTemplate, renderText } from './template.js';
 
 export const contentTypes = ['application/json', 'application/x-www-form-urlencoded'] as const;
@@ -11,7 +13,14 @@ const managedHeaders: Record<string, string> = {
   'content-length': 'it is computed from the body',
   host: 'it comes from url',
   'transfer-encoding': 'it is set by the HTTP client',
+  'x-signal-message-id': 'Signal sets it to the event\'s message_id',
+  'webhook-id': 'it is set by signing_secret',
+  'webhook-timestamp': 'it is set by signing_secret',
+  'webhook-signature': 'it is set by signing_secret',
 };
+
+/** Literal header text: tab and visible ASCII with spaces (values from events are percent-encoded instead). */
+const headerText = /^[\t\x20-\x7e]*$/;
 
 export interface BasicAuth {
   username: string;
@@ -64,8 +73,11 @@ export const webhookSettingsSchema = z
     method: z.enum(['POST', 'PUT', 'PATCH'], { error: 'must be POST, PUT or PATCH' }).default('POST'),
     content_type: z.enum(contentTypes, { error: 'must be application/json or application/x-www-form-urlencoded' }).default('application/json'),
     /** Key/values sent as the body; values are templates. Without it, the event itself is sent (JSON only). */
-    data: z.record(z.string().min(1, 'keys must not be empty'), dataValue).optional(),
+    data: nameRecord(dataValue, 'an object of body keys to values').optional(),
+    /** Extra headers; values may hold `{{ }}` templates (substituted values are percent-encoded). */
     headers: z.record(z.string(), z.string({ error: 'must be a string' })).default({}),
+    /** Signs each request (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature: HMAC-SHA256). */
+    signing_secret: z.string({ error: 'must be a string: your signing secret' }).optional(),
     batch: z
       .strictObject({
         max_items: z.number().int().min(1).max(1000, 'must be at most 1000').default(100),
@@ -90,6 +102,7 @@ export const webhookSettingsSchema = z
       }
     }
     for (const [key, value] of Object.entries(s.data ?? {})) {
+      if (key === '') ctx.addIssue({ code: 'custom', path: ['data'], message: 'keys must not be empty' });
       if (typeof value !== 'string') continue;
       const t = parseTemplate(value);
       if (!t.ok) ctx.addIssue({ code: 'custom', path: ['data', key], message: `bad template: ${t.message}` });
@@ -101,7 +114,23 @@ export const webhookSettingsSchema = z
       else if (lower === 'authorization' && split.value.basicAuth !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'conflicts with the user:password in url; use one or the other' });
       }
-      if (/[\r\n\0]/.test(value)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'must not contain line breaks' });
+      if (/[\r\n\0]/.test(value)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'must not contain line breaks' });
+        continue;
+      }
+      if (!headerText.test(value)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'must be printable ASCII text; put other characters in through a {{ }} template (substituted values are percent-encoded)' });
+        continue;
+      }
+      const t = parseTemplate(value);
+      if (!t.ok) ctx.addIssue({ code: 'custom', path: ['headers', name], message: `bad template: ${t.message}` });
+      else if (s.batch !== undefined && hasExpressions(t.template)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'a batch is one request with one set of headers, so header values cannot contain {{ }} when batching' });
+      }
+    }
+    if (s.signing_secret !== undefined) {
+      const problem = signingSecretProblem(s.signing_secret);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['signing_secret'], message: problem });
     }
     if (s.content_type === 'application/x-www-form-urlencoded') {
       if (s.data === undefined) {
@@ -115,8 +144,7 @@ export const webhookSettingsSchema = z
   .transform((s) => {
     const split = splitCredentials(s.url);
     const { url, basicAuth } = split.ok ? split.value : { url: s.url, basicAuth: undefined };
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(s.headers)) headers[name.toLowerCase()] = value;
+    const headers = Object.fromEntries(Object.entries(s.headers).map(([name, value]) => [name.toLowerCase(), value]));
     return { ...s, url, headers, ...(basicAuth === undefined ? {} : { basic_auth: basicAuth }) };
   });
 
@@ -139,7 +167,8 @@ export function secretValuesOf(settings: WebhookSettings): string[] {
     if (password === '') values.push(username);
   }
   for (const [name, value] of Object.entries(settings.headers)) {
-    if (/authorization|key|token|secret|passw|signature|cookie/i.test(name)) values.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+    // A templated value comes from each event, not from config: there is no configured secret to mask by value.
+    if (/authorization|key|token|secret|passw|signature|cookie/i.test(name) && !value.includes('{{')) values.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
   }
   const query = settings.url.split('#')[0]?.split('?')[1] ?? '';
   for (const pair of query.split('&')) {

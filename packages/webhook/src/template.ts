@@ -5,9 +5,11 @@
  * (`properties.order_id`, `context.page.url`, `products.0.sku`) or bracketed
  * quoted keys for names with spaces (`properties['Order ID']`). There are no
  * filters, calls or operators: a template can only read values, so config can
- * never run code. `__proto__`, `constructor` and `prototype` are refused, and
- * lookups only follow own properties of plain objects and arrays. A path that
- * is absent renders as the empty string. A `}}` outside an expression is
+ * never run code. Lookups only follow own properties of plain objects and
+ * arrays, so every name is just a name: `{{ properties.constructor }}` is the
+ * event's own `constructor` property or empty, never Object.prototype's, and
+ * `__proto__` reads an own `__proto__` key. A path that is absent renders as
+ * the empty string. A `}}` outside an expression is
  * literal text (so JSON in a URL, `{"a":{"b":1}}`, needs no escaping).
  */
 
@@ -20,7 +22,6 @@ export interface Template {
 
 export type ParseTemplateResult = { ok: true; template: Template } | { ok: false; message: string };
 
-const forbiddenSegments = new Set(['__proto__', 'constructor', 'prototype']);
 const nameSegment = /^[A-Za-z0-9_$-]+/;
 const bracketSegment = /^\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\d+))\s*\]/;
 
@@ -46,7 +47,6 @@ export function parsePath(expression: string): { ok: true; path: string[] } | { 
       segment = m[0];
       rest = rest.slice(segment.length);
     }
-    if (forbiddenSegments.has(segment)) return { ok: false, message: `"${segment}" is not allowed in a template path` };
     segments.push(segment);
     first = false;
   }

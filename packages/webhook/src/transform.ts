@@ -1,12 +1,15 @@
 import { PayloadValidationError, SettingsError, type MappedEvent } from '@signal/core';
 import type { WebhookSettings } from './settings.js';
-import { parseTemplate, renderText, renderValue, stringifyValue, type Template } from './template.js';
+import { headerValue, urlComponent } from './encode.js';
+import { hasExpressions, parseTemplate, renderText, renderValue, stringifyValue, type Template } from './template.js';
 
 /** One event's part of a webhook request: where it goes and what it says. */
 export interface WebhookRecord {
   url: string;
   /** JSON value for application/json; the encoded form string for x-www-form-urlencoded. */
   body: unknown;
+  /** Header values rendered from this event (the templated ones only; literal headers come from settings). */
+  headers?: Record<string, string>;
 }
 
 /** What templates can read: the event's own fields plus `mapped.{name,properties,fields}`. */
@@ -30,7 +33,7 @@ export function canonicalBody(mapped: MappedEvent): Record<string, unknown> {
 }
 
 export function renderUrl(settings: Pick<WebhookSettings, 'url'>, scope: unknown): string {
-  const rendered = renderText(compile(settings.url, 'url'), scope, encodeURIComponent);
+  const rendered = renderText(compile(settings.url, 'url'), scope, urlComponent);
   if (!URL.canParse(rendered)) throw new PayloadValidationError('the rendered webhook URL is not valid', 'invalid_url');
   const url = new URL(rendered);
   url.hash = '';
@@ -38,23 +41,31 @@ export function renderUrl(settings: Pick<WebhookSettings, 'url'>, scope: unknown
 }
 
 export function renderData(data: NonNullable<WebhookSettings['data']>, scope: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) {
-    out[key] = typeof value === 'string' ? renderValue(compile(value, `data.${key}`), scope) : value;
+  return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, typeof value === 'string' ? renderValue(compile(value, `data.${key}`), scope) : value]));
+}
+
+/** Templated header values, rendered with every substituted value percent-encoded (so any event data makes a valid header). */
+export function renderHeaders(headers: WebhookSettings['headers'], scope: unknown): Record<string, string> | undefined {
+  const rendered: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const template = compile(value, `headers.${name}`);
+    if (hasExpressions(template)) rendered.push([name, renderText(template, scope, headerValue)]);
   }
-  return out;
+  return rendered.length === 0 ? undefined : Object.fromEntries(rendered);
 }
 
 /** Mapped event → webhook record. Pure: same event and settings, same record. */
 export function toWebhookRecord(mapped: MappedEvent, settings: WebhookSettings): WebhookRecord {
   const scope = templateScope(mapped);
   const url = renderUrl(settings, scope);
-  if (settings.data === undefined) return { url, body: canonicalBody(mapped) };
+  const headers = renderHeaders(settings.headers, scope);
+  const record = (body: unknown): WebhookRecord => (headers === undefined ? { url, body } : { url, body, headers });
+  if (settings.data === undefined) return record(canonicalBody(mapped));
   const data = renderData(settings.data, scope);
   if (settings.content_type === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams();
     for (const [key, value] of Object.entries(data)) form.append(key, stringifyValue(value));
-    return { url, body: form.toString() };
+    return record(form.toString());
   }
-  return { url, body: data };
+  return record(data);
 }

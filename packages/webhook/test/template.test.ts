@@ -57,13 +57,17 @@ describe('template syntax', () => {
 
 describe('template safety', () => {
   it.each(['{{ __proto__ }}', '{{ properties.__proto__.x }}', '{{ constructor }}', '{{ properties.constructor.name }}', "{{ properties['__proto__'] }}", '{{ traits.prototype }}'])(
-    'refuses %s',
+    '%s is a path like any other: it reads own values only, never a prototype',
     (source) => {
-      const parsed = parseTemplate(source);
-      expect(parsed.ok).toBe(false);
-      expect(!parsed.ok && parsed.message).toMatch(/is not allowed/);
+      expect(renderText(compile(source), scope)).toBe('');
     },
   );
+
+  it('a key named like an Object.prototype member renders its own value', () => {
+    const own = JSON.parse('{"properties":{"__proto__":{"x":"p"},"constructor":{"name":"c"}},"traits":{"prototype":"t"}}');
+    expect(renderText(compile('{{ properties.__proto__.x }}|{{ properties.constructor.name }}|{{ traits.prototype }}'), own)).toBe('p|c|t');
+    expect(renderValue(compile("{{ properties['__proto__'] }}"), own)).toEqual({ x: 'p' });
+  });
 
   it.each([
     ['{{ user_id', /unclosed/],

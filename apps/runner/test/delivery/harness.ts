@@ -51,7 +51,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
   const spool = openSqliteSpool({ path, now: clock.now });
   const vendor = await startFakeVendor(options.handler);
-  const http = createHttpClient({ hostOverrides: { 'vendor.test': vendor.url }, timeoutMs: options.timeoutMs ?? 2_000 });
+  const http = createHttpClient({ hostOverrides: { '*': vendor.url }, timeoutMs: options.timeoutMs ?? 2_000 });
   const integration = createIntegration(options.destination ?? testDestination, {
     id: 'test',
     settings: { api_key: SECRET, ...options.settings },

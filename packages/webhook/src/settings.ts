@@ -1,3 +1,4 @@
+import { isSensitiveName } from '@signal/core';
 import { z } from 'zod';
 import { hasExpressions, parseTemplate, renderText } from './template.js';
 
@@ -124,12 +125,11 @@ export type WebhookSettingsInput = z.input<typeof webhookSettingsSchema>;
 /** Parsed settings: `url` has its credentials moved to `basic_auth`, header names are lower case. */
 export type WebhookSettings = z.output<typeof webhookSettingsSchema>;
 
-const sensitiveQueryName = /key|token|secret|passw|signature|^sig$|auth/i;
-
 /**
  * Values to mask in logs and the delivery log: the basic-auth password (and
  * its header value), sensitive header values, and literal values of
- * key/token/secret query parameters (e.g. Leanplum's clientKey).
+ * sensitive query parameters (e.g. Leanplum's clientKey, Azure's code), by
+ * core's one naming rule (isSensitiveName).
  */
 export function secretValuesOf(settings: WebhookSettings): string[] {
   const values: string[] = [];
@@ -139,7 +139,7 @@ export function secretValuesOf(settings: WebhookSettings): string[] {
     if (password === '') values.push(username);
   }
   for (const [name, value] of Object.entries(settings.headers)) {
-    if (/authorization|key|token|secret|passw|signature|cookie/i.test(name)) values.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+    if (isSensitiveName(name)) values.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
   }
   const query = settings.url.split('#')[0]?.split('?')[1] ?? '';
   for (const pair of query.split('&')) {
@@ -147,7 +147,7 @@ export function secretValuesOf(settings: WebhookSettings): string[] {
     if (eq === -1) continue;
     const name = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
-    if (!sensitiveQueryName.test(name) || value.includes('{{') || value === '') continue;
+    if (!isSensitiveName(name) || value.includes('{{') || value === '') continue;
     try {
       values.push(decodeURIComponent(value.replace(/\+/g, ' ')));
     } catch {

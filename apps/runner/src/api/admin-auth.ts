@@ -165,17 +165,19 @@ export function installAdminGuard(app: FastifyInstance, options: AdminGuardOptio
 
     const site = request.headers['sec-fetch-site'];
     const bearer = bearerOf(request);
-    let allowed = bearer !== undefined && tokenEquals(bearer, token);
-    if (!allowed && bearer === undefined) {
-      // The cookie is ambient: honoured only on requests this origin's own pages make.
-      const cookieUsable = typeof site !== 'string' || ownSite.has(site);
-      allowed = cookieUsable && sessionValid(readCookie(request, adminCookieName(request)), token, sessionMs);
-      const given = request.method === 'GET' && request.routeOptions.config.adminPage === true ? queryToken(request) : undefined;
-      if (!allowed && given !== undefined && tokenEquals(given, token)) {
-        allowed = true;
+    const given = request.method === 'GET' && request.routeOptions.config.adminPage === true ? queryToken(request) : undefined;
+    let allowed: boolean;
+    if (bearer !== undefined) allowed = tokenEquals(bearer, token);
+    else if (given !== undefined) {
+      // A token in the page's URL decides (a wrong one is refused even with a session): it is exchanged for the cookie.
+      allowed = tokenEquals(given, token);
+      if (allowed) {
         const secure = request.protocol === 'https' ? '; Secure' : '';
         reply.header('set-cookie', `${adminCookieName(request)}=${issueSession(token, sessionMs)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(sessionMs / 1000)}${secure}`);
       }
+    } else {
+      // The cookie is ambient: honoured only on requests this origin's own pages make.
+      allowed = (typeof site !== 'string' || ownSite.has(site)) && sessionValid(readCookie(request, adminCookieName(request)), token, sessionMs);
     }
     if (!allowed) return refuse(request, reply, 401, needed);
 

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { tokenEquals } from './admin-token.js';
+import { AdminTokenError, tokenEquals } from './admin-token.js';
 import { unauthorizedCsp, unauthorizedHtml } from './unauthorized-page.js';
 
 declare module 'fastify' {
@@ -144,7 +144,7 @@ export function installAdminGuard(app: FastifyInstance, options: AdminGuardOptio
   if (existing !== undefined) {
     // Mounted twice (buildServer, then registerDebugger): one guard, one token.
     if (existing.token !== undefined && options.token !== undefined && existing.token !== options.token) {
-      throw new Error('the admin guard is already installed with another admin token');
+      throw new AdminTokenError('the admin guard is already installed with another admin token: pass the same token to buildServer and registerDebugger');
     }
     existing.token ??= options.token;
     existing.redact ??= options.redact;

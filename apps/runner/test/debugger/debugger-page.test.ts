@@ -61,7 +61,7 @@ describe.skipIf(browserSkipReason !== undefined)('debugger page (headless Chromi
     expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     expect(cookies[0]!.value).not.toContain(TOKEN);
     // The script never holds the token: nothing readable in the page keeps it.
-    expect(await page.evaluate(() => document.cookie + JSON.stringify(sessionStorage) + JSON.stringify(localStorage))).not.toContain(TOKEN);
+    expect(await page.evaluate<string>('document.cookie + JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toContain(TOKEN);
     await page.reload();
     await expect.poll(() => page.getByTestId('live-status').textContent()).toBe('live');
     expect(page.url()).toBe(`${runner.url}/debugger`);

@@ -83,7 +83,8 @@ afterAll(async () => {
 describe('no admin route answers without a credential', () => {
   it('every /api and /debugger route (and unknown or encoded paths under them) answers 401 without a token or with a wrong one', async () => {
     for (const [method, path] of adminRequests) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-123' }, { authorization: `Basic ${Buffer.from(`${ADMIN}:`).toString('base64')}` }, { cookie: 'signal_admin=1.x' }]) {
+      const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-123' }, { authorization: `Basic ${Buffer.from(`${ADMIN}:`).toString('base64')}` }, { cookie: 'signal_admin=1.x' }];
+      for (const headers of refused) {
         const res = await call(runner.url, method, path, { headers });
         expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.headers.get('access-control-allow-origin'), `${method} ${path}`).toBeNull();

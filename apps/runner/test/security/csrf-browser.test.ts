@@ -147,7 +147,7 @@ describe.skipIf(browserSkipReason !== undefined || !existsSync(cli))('a hostile 
       for (const origin of [`http://evil.test:${port}`, `http://127.0.0.1:${port}`]) {
         const page = await context.newPage();
         await page.goto(`${origin}/`);
-        await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 20_000 });
+        await page.waitForFunction("document.title === 'done'", undefined, { timeout: 20_000 });
         await page.close();
       }
 

@@ -29,10 +29,12 @@ export interface LogTarget {
 export interface LogTargetOptions {
   /** The runner's config (-c): gives the API address, the admin token and, for SQLite, the file to read when no runner answers. */
   config?: string;
-  /** --url or $SIGNAL_URL. */
+  /** --url: wins over everything. */
   url?: string;
-  /** --token or $SIGNAL_ADMIN_TOKEN. */
+  /** --token: wins over everything. */
   token?: string;
+  /** $SIGNAL_URL and $SIGNAL_ADMIN_TOKEN: used when neither a flag nor the config (-c) gives one. */
+  fallback?: { url?: string; token?: string };
   /** Told when the SQLite file is read directly because no runner answered. */
   note?: (line: string) => void;
 }
@@ -41,12 +43,16 @@ const defaultUrl = 'http://127.0.0.1:8080';
 
 /** The shared flags of `deliveries` and `replay`, with their environment fallbacks; notes go to stderr. */
 export function logTargetOptions(opts: { config?: string; url?: string; token?: string }): LogTargetOptions {
-  const url = opts.url ?? process.env['SIGNAL_URL'];
-  const token = opts.token ?? process.env['SIGNAL_ADMIN_TOKEN'];
+  const given = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  const url = given(opts.url);
+  const token = given(opts.token);
+  const envUrl = given(process.env['SIGNAL_URL']);
+  const envToken = given(process.env['SIGNAL_ADMIN_TOKEN']);
   return {
     ...(opts.config === undefined ? {} : { config: opts.config }),
-    ...(url === undefined || url === '' ? {} : { url: url.replace(/\/+$/, '') }),
-    ...(token === undefined || token === '' ? {} : { token }),
+    ...(url === undefined ? {} : { url: url.replace(/\/+$/, '') }),
+    ...(token === undefined ? {} : { token }),
+    fallback: { ...(envUrl === undefined ? {} : { url: envUrl.replace(/\/+$/, '') }), ...(envToken === undefined ? {} : { token: envToken }) },
     note: (line) => process.stderr.write(`signal: ${line}\n`),
   };
 }
@@ -108,17 +114,18 @@ function fileTarget(loaded: LoadedConfig, path: string): LogTarget {
 
 /**
  * Where `signal deliveries` / `signal replay` go: the running runner's API
- * (which also wakes its engine after a replay), found from --url or the
- * config (-c), with the admin token from --token, $SIGNAL_ADMIN_TOKEN or the
- * config (server.admin_token, else the data directory's admin-token file).
+ * (which also wakes its engine after a replay). Address: --url, else the
+ * config's (-c), else $SIGNAL_URL. Admin token: --token, else the config's
+ * (server.admin_token, else the data directory's admin-token file), else
+ * $SIGNAL_ADMIN_TOKEN.
  * With a SQLite config and no runner answering, the file is read directly.
  */
 export async function openLogTarget(opts: LogTargetOptions): Promise<LogTarget> {
   const loaded = opts.config === undefined ? undefined : await loadOrFail(opts.config);
-  const url = opts.url ?? (loaded === undefined ? defaultUrl : urlOf(loaded));
-  const token = opts.token ?? (loaded === undefined ? undefined : tokenOf(loaded));
+  const url = opts.url ?? (loaded === undefined ? (opts.fallback?.url ?? defaultUrl) : (urlOf(loaded) ?? opts.fallback?.url));
+  const token = opts.token ?? (loaded === undefined ? undefined : tokenOf(loaded)) ?? opts.fallback?.token;
   const hint =
-    opts.token !== undefined
+    opts.token !== undefined || (loaded === undefined && token !== undefined)
       ? "the token given does not match the runner's admin token"
       : loaded === undefined
         ? "pass --token, set SIGNAL_ADMIN_TOKEN, or give the runner's config with -c"

@@ -85,12 +85,17 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
 
   let running = false;
   const rejections = new RejectionFeed();
+  // Every integration's secrets masked in any admin answer (the spool already holds redacted records).
+  const redact = (text: string) => loaded.integrations.reduce((out, i) => i.integration.redact(out), text);
+  const integrationIds = loaded.integrations.map((i) => i.integration.id);
   const app = buildServer({
     rejections,
     spool,
     metrics,
     sources: new Map(config.sources.map((s) => [s.write_key, s.id])),
     routes: loaded.routes,
+    integrations: integrationIds,
+    redact,
     ...(config.server.admin_token === undefined ? {} : { adminToken: config.server.admin_token }),
     engine: {
       wake: (id) => engine.wake(id),
@@ -103,9 +108,8 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   await registerDebugger(app, {
     spool,
     engine,
-    integrations: loaded.integrations.map((i) => i.integration.id),
-    // Second layer of masking for the page: the spool already stores redacted exchanges.
-    redact: (text) => loaded.integrations.reduce((out, i) => i.integration.redact(out), text),
+    integrations: integrationIds,
+    redact,
     ...(config.server.admin_token === undefined ? {} : { adminToken: config.server.admin_token }),
   });
 

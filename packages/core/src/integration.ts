@@ -7,7 +7,7 @@ import { userKeyOf, type SignalEvent } from './event.js';
 import { chunkByLimits } from './batching.js';
 import { classifyHttpStatus, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 import { applyMapping, mergeMapping, type Mapping } from './mapping.js';
-import { createRedactor, redactHeaders, type Redactor } from './redact.js';
+import { createRedactor, redactHeaders, redactValue, secretsInSettings, type Redactor } from './redact.js';
 import { type DeliveryResult } from './results.js';
 
 /**
@@ -48,7 +48,10 @@ export interface Integration {
   readonly mapping: Mapping;
   readonly limits: DestinationLimits;
   readonly consent: readonly string[];
+  /** Masks this integration's secrets in a text (the one set of rules: core's redact.ts). */
   readonly redact: Redactor;
+  /** The same masking over every string of a value: what the engine stores of a mapped record (the debugger's copy). */
+  redactRecord<T>(record: T): T;
   prepare(event: SignalEvent, index?: number): Prepared;
   /** Splits records into request-sized chunks (the one batching rule). */
   chunk(outgoing: readonly Outgoing[]): Outgoing[][];
@@ -97,6 +100,7 @@ export function createIntegration(destination: AnyDestination, config: Integrati
       return typeof v === 'string' ? v : undefined;
     }),
     ...(destination.secretValues?.(settings) ?? []),
+    ...secretsInSettings(settings),
   ];
   const redact = createRedactor(secretValues);
   const consent = config.consent ?? [];
@@ -151,7 +155,7 @@ export function createIntegration(destination: AnyDestination, config: Integrati
       return { results: batch.map(() => ({ status: 'retry', reason: message })), exchange };
     }
     exchange.durationMs = performance.now() - started;
-    exchange.response = { status: response.status, headers: response.headers, body: redact(response.body) };
+    exchange.response = { status: response.status, headers: redactHeaders(response.headers, redact), body: redact(response.body) };
     let results: DeliveryResult[];
     try {
       if (response.status >= 200 && response.status < 300) {
@@ -179,6 +183,7 @@ export function createIntegration(destination: AnyDestination, config: Integrati
     limits,
     consent,
     redact,
+    redactRecord: (record) => redactValue(record, redact),
     prepare,
     chunk: (outgoing) => chunkByLimits(outgoing, limits),
     send,

@@ -1,14 +1,78 @@
 /**
- * Secrets never leave the process unmasked: the delivery log, error messages
- * and logs pass through a redactor built from the integration's secret values.
+ * The one set of masking rules. Secrets never leave the process unmasked: the
+ * delivery log, the debugger, error messages and logs all pass through a
+ * redactor built from the integration's secret values, and header and
+ * query-parameter names that say "secret" are masked whatever their value.
  */
 export const REDACTED = '[REDACTED]';
 
-/** Header names masked whatever their value. */
-const sensitiveHeader = /^(authorization|proxy-authorization|cookie|x-api-key)$|passcode|secret|token|password/i;
+/** Substrings of a header or query-parameter name that make its value secret (X-Auth, X-Custom-Auth, api_key, Azure's `code`, …). */
+const sensitiveWords = /auth|key|token|secret|signature|passw|passcode|cookie|session|code|credential/i;
+
+/**
+ * Whether a header or query-parameter name carries a secret. `sig` (Azure SAS,
+ * signed URLs) counts as a whole word only, so `x-signal-message-id` stays readable.
+ */
+export function isSensitiveName(name: string): boolean {
+  if (sensitiveWords.test(name)) return true;
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.includes('sig');
+}
 
 export type Redactor = (text: string) => string;
 
+/** Absolute URLs inside any text (log lines, bodies, error messages). */
+const urlInText = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>\\`]+/g;
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * Masks the credentials a URL can carry: the user-info (`user:pass@`: the
+ * password, or the user name when it stands alone, as tokens do) and the value
+ * of every query parameter with a sensitive name. Works on the text, so a URL
+ * template or a URL that does not parse is still masked.
+ */
+export function redactUrl(url: string): string {
+  let out = url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#@\s]*)@/, (_whole, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon === -1 ? `${scheme}${REDACTED}@` : `${scheme}${userinfo.slice(0, colon)}:${REDACTED}@`;
+  });
+  const q = out.indexOf('?');
+  if (q === -1) return out;
+  const hash = out.indexOf('#', q);
+  const end = hash === -1 ? out.length : hash;
+  const query = out
+    .slice(q + 1, end)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq === -1 || !isSensitiveName(decodeName(pair.slice(0, eq)))) return pair;
+      return `${pair.slice(0, eq)}=${REDACTED}`;
+    })
+    .join('&');
+  out = `${out.slice(0, q + 1)}${query}${out.slice(end)}`;
+  return out;
+}
+
+/** Every URL found in a text, masked with redactUrl. */
+export function redactUrlsIn(text: string): string {
+  return text.includes('://') ? text.replace(urlInText, redactUrl) : text;
+}
+
+/**
+ * A redactor for one set of secret values: each value is masked raw,
+ * URL-encoded, form-encoded and JSON-escaped, and URL credentials in the text
+ * are masked by name (redactUrl).
+ */
 export function createRedactor(secretValues: readonly (string | undefined)[]): Redactor {
   const variants = new Set<string>();
   for (const secret of secretValues) {
@@ -24,12 +88,68 @@ export function createRedactor(secretValues: readonly (string | undefined)[]): R
   return (text) => {
     let out = text;
     for (const v of ordered) if (out.includes(v)) out = out.split(v).join(REDACTED);
-    return out;
+    return redactUrlsIn(out);
   };
 }
 
+/** Headers with a sensitive name are masked whole; the others pass through the redactor. */
 export function redactHeaders(headers: Record<string, string>, redact: Redactor): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = sensitiveHeader.test(name) ? REDACTED : redact(value);
+  for (const [name, value] of Object.entries(headers)) out[name] = isSensitiveName(name) ? REDACTED : redact(value);
   return out;
+}
+
+/**
+ * Masks every string (and object key) of a JSON-like value. It walks values
+ * rather than JSON text, so a secret that JSON would escape is still found.
+ */
+export function redactValue<T>(value: T, redact: Redactor): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(v)) out[redact(k)] = walk(item);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * Secret values a settings object holds whatever the plugin declared: the
+ * credentials of every URL in it (user-info, sensitive query parameters) and
+ * the values of nested maps under sensitive names (a `headers: { X-Auth: … }`
+ * setting). A safety net under the plugin's own `secrets`/`secretValues`.
+ */
+export function secretsInSettings(settings: unknown): string[] {
+  const found: string[] = [];
+  const fromUrl = (url: string) => {
+    const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#@\s]*)@/.exec(url)?.[1];
+    if (userinfo !== undefined) {
+      const colon = userinfo.indexOf(':');
+      found.push(decodeName(colon === -1 ? userinfo : userinfo.slice(colon + 1)));
+    }
+    const q = url.indexOf('?');
+    if (q === -1) return;
+    for (const pair of url.slice(q + 1).split('#')[0]!.split('&')) {
+      const eq = pair.indexOf('=');
+      if (eq === -1 || !isSensitiveName(decodeName(pair.slice(0, eq)))) continue;
+      const value = pair.slice(eq + 1);
+      if (value !== '' && !value.includes('{{')) found.push(decodeName(value));
+    }
+  };
+  const walk = (v: unknown, name: string | undefined, depth: number) => {
+    if (typeof v === 'string') {
+      if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v)) fromUrl(v);
+      // Top-level names are the plugin's to declare (a `project_key` is not a secret); nested maps are user data such as headers.
+      else if (depth > 1 && name !== undefined && isSensitiveName(name) && !v.includes('{{')) found.push(v.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+      return;
+    }
+    if (Array.isArray(v)) v.forEach((item) => walk(item, name, depth + 1));
+    else if (v !== null && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, k, depth + 1);
+  };
+  walk(settings, undefined, 0);
+  return found;
 }

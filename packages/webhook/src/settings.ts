@@ -1,4 +1,4 @@
-import { nameRecord } from '@signal/core';
+import { isSensitiveName, nameRecord } from '@signal/core';
 import { z } from 'zod';
 import { signingSecretProblem } from './signing.js';
 import { hasExpressions, parseTemplate, renderText } from './template.js';
@@ -152,12 +152,11 @@ export type WebhookSettingsInput = z.input<typeof webhookSettingsSchema>;
 /** Parsed settings: `url` has its credentials moved to `basic_auth`, header names are lower case. */
 export type WebhookSettings = z.output<typeof webhookSettingsSchema>;
 
-const sensitiveQueryName = /key|token|secret|passw|signature|^sig$|auth/i;
-
 /**
  * Values to mask in logs and the delivery log: the basic-auth password (and
  * its header value), sensitive header values, and literal values of
- * key/token/secret query parameters (e.g. Leanplum's clientKey).
+ * sensitive query parameters (e.g. Leanplum's clientKey, Azure's code), by
+ * core's one naming rule (isSensitiveName).
  */
 export function secretValuesOf(settings: WebhookSettings): string[] {
   const values: string[] = [];
@@ -168,7 +167,7 @@ export function secretValuesOf(settings: WebhookSettings): string[] {
   }
   for (const [name, value] of Object.entries(settings.headers)) {
     // A templated value comes from each event, not from config: there is no configured secret to mask by value.
-    if (/authorization|key|token|secret|passw|signature|cookie/i.test(name) && !value.includes('{{')) values.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+    if (isSensitiveName(name) && !value.includes('{{')) values.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
   }
   const query = settings.url.split('#')[0]?.split('?')[1] ?? '';
   for (const pair of query.split('&')) {
@@ -176,7 +175,7 @@ export function secretValuesOf(settings: WebhookSettings): string[] {
     if (eq === -1) continue;
     const name = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
-    if (!sensitiveQueryName.test(name) || value.includes('{{') || value === '') continue;
+    if (!isSensitiveName(name) || value.includes('{{') || value === '') continue;
     try {
       values.push(decodeURIComponent(value.replace(/\+/g, ' ')));
     } catch {

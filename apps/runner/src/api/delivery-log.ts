@@ -1,12 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
+import { redactValue } from '@signal/core';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { deliveryQueryStates, type Spool } from '../spool/types.js';
+import { decideReplay, replayAnswer } from './replay-request.js';
 
 export interface DeliveryLogOptions {
   spool: Spool;
-  /** If set, every /api route requires `Authorization: Bearer <token>`. */
-  adminToken?: string;
+  /** Configured integration ids: replay and resume refuse others. */
+  integrations: readonly string[];
+  /** Masks secrets in text (every integration's redactor in turn): applied to every record the API returns, as the debugger does. */
+  redact?: ((text: string) => string) | undefined;
   /** Wakes the engine after a replay. */
   wake: (integration?: string) => void;
   paused: () => Record<string, string>;
@@ -22,67 +25,49 @@ const deliveriesQuery = z.object({
   before: z.string().min(1).optional(),
 });
 
-const replayBody = z.object({
-  integration: z.string().min(1).optional(),
-  status: z.enum(['dead', 'rejected', 'delivered', 'dropped']).default('dead'),
-  message_ids: z.array(z.string().min(1)).optional(),
-});
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !/^bearer /i.test(header)) return false;
-  const given = Buffer.from(header.slice(7).trim());
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** The event debugger's API: the delivery log is read from the spool, the one record of every attempt. */
+/**
+ * The delivery log API under /api, read from the spool (the one record of
+ * every attempt). Authentication is not here: the admin guard
+ * (api/admin-auth.ts) covers every /api route.
+ */
 export function registerDeliveryLog(app: FastifyInstance, options: DeliveryLogOptions): void {
-  const { spool, adminToken } = options;
-  app.register(async (api) => {
-    if (adminToken !== undefined) {
-      api.addHook('onRequest', async (request, reply) => {
-        if (!tokenMatches(request.headers.authorization, adminToken)) {
-          return reply.code(401).send({ error: 'this API needs Authorization: Bearer <server.admin_token>' });
-        }
-      });
-    }
+  const { spool } = options;
+  const known = new Set(options.integrations);
+  const text = options.redact;
+  const redact = <T>(value: T): T => (text === undefined ? value : redactValue(value, text));
 
-    api.get('/api/deliveries', async (request, reply) => {
-      const q = deliveriesQuery.safeParse(request.query);
-      if (!q.success) return reply.code(400).send({ error: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      const { integration, status, limit, before } = q.data;
-      const deliveries = await spool.deliveries({
-        limit,
-        ...(integration === undefined ? {} : { integration }),
-        ...(status === undefined ? {} : { state: status }),
-        ...(before === undefined ? {} : { before }),
-      });
-      return { deliveries };
+  app.get('/api/deliveries', async (request, reply) => {
+    const q = deliveriesQuery.safeParse(request.query);
+    if (!q.success) return reply.code(400).send({ error: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    const { integration, status, limit, before } = q.data;
+    const deliveries = await spool.deliveries({
+      limit,
+      ...(integration === undefined ? {} : { integration }),
+      ...(status === undefined ? {} : { state: status }),
+      ...(before === undefined ? {} : { before }),
     });
+    return { deliveries: redact(deliveries) };
+  });
 
-    api.get<{ Params: { message_id: string } }>('/api/events/:message_id', async (request, reply) => {
-      const detail = await spool.event(request.params.message_id);
-      if (detail === undefined) return reply.code(404).send({ error: `no event with message_id "${request.params.message_id}"` });
-      return detail;
-    });
+  app.get<{ Params: { message_id: string } }>('/api/events/:message_id', async (request, reply) => {
+    const detail = await spool.event(request.params.message_id);
+    if (detail === undefined) return reply.code(404).send({ error: `no event with message_id "${request.params.message_id}"` });
+    return redact(detail);
+  });
 
-    api.post('/api/replay', async (request, reply) => {
-      const body = replayBody.safeParse(request.body ?? {});
-      if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      const { integration, status, message_ids } = body.data;
-      const replayed = await spool.replay({
-        state: status,
-        ...(integration === undefined ? {} : { integration }),
-        ...(message_ids === undefined ? {} : { messageIds: message_ids }),
-      });
-      options.wake(integration);
-      return { replayed };
-    });
+  app.post('/api/replay', async (request, reply) => {
+    const decision = decideReplay(request.body, known);
+    if (!decision.ok) return reply.code(400).send({ error: decision.error });
+    const replayed = await spool.replay(decision.filter);
+    if (replayed > 0) options.wake(decision.filter.integration);
+    return replayAnswer(replayed, decision);
+  });
 
-    api.get('/api/integrations/paused', async () => ({ paused: options.paused() }));
-    api.post<{ Params: { id: string } }>('/api/integrations/:id/resume', async (request) => {
-      options.resume(request.params.id);
-      return { resumed: request.params.id };
-    });
+  app.get('/api/integrations/paused', async () => ({ paused: options.paused() }));
+  app.post<{ Params: { id: string } }>('/api/integrations/:id/resume', async (request, reply) => {
+    const { id } = request.params;
+    if (!known.has(id)) return reply.code(404).send({ error: `no integration "${id}"; configured: ${[...known].join(', ') || 'none'}` });
+    options.resume(id);
+    return { resumed: id };
   });
 }

@@ -5,6 +5,7 @@ import { collectorLimits } from '../collector/limits.js';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { Spool } from '../spool/types.js';
 import type { RejectionFeed } from '../collector/rejections.js';
+import { installAdminGuard } from './admin-auth.js';
 import { registerDeliveryLog } from './delivery-log.js';
 
 export interface ServerOptions {
@@ -12,7 +13,12 @@ export interface ServerOptions {
   metrics: RunnerMetrics;
   sources: Map<string, string>;
   routes: Map<string, string[]>;
+  /** The admin credential for /api and /debugger (see api/admin-auth.ts). Without one they are locked (401). */
   adminToken?: string;
+  /** Configured integration ids (replay and resume refuse others). Default: those the pipelines route to. */
+  integrations?: readonly string[];
+  /** Masks configured secrets in text; every admin answer passes through it. */
+  redact?: (text: string) => string;
   /** Refused ingest requests are told here. */
   rejections?: RejectionFeed;
   engine: {
@@ -27,6 +33,8 @@ export interface ServerOptions {
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { spool, metrics, engine } = options;
   const app = Fastify({ bodyLimit: collectorLimits.maxBatchBytes, logger: false });
+  // First, before any route: the admin surface (/api, /debugger) is never open without a credential.
+  installAdminGuard(app, { token: options.adminToken, redact: options.redact });
 
   // Fastify's own JSON parsing (errors, prototype-poisoning checks), plus the body's size for the collector.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -93,7 +101,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   registerDeliveryLog(app, {
     spool,
-    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+    integrations: options.integrations ?? [...new Set([...options.routes.values()].flat())],
+    redact: options.redact,
     wake: (id) => engine.wake(id),
     paused: () => engine.paused(),
     resume: (id) => engine.resume(id),

@@ -1,7 +1,13 @@
+import { SignalError } from '@signal/core';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 
 export const defaultConfigFile = 'signal.config.yaml';
+
+/** A command line that cannot work as given (bad flag value); printed without a stack. */
+export class UsageError extends SignalError {
+  readonly kind = 'usage';
+}
 
 /** Prints a typed error's message (never a stack for expected failures) and exits 1. */
 export function fail(error: unknown): never {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DeliveryEntry, JobState } from '../spool/types.js';
-import { fail } from './common.js';
-import { openLogTarget } from './delivery-log-client.js';
+import { fail, UsageError } from './common.js';
+import { logTargetOptions, openLogTarget } from './delivery-log-client.js';
 
 const statuses = ['failed', 'retry', 'delivered', 'dead', 'rejected', 'dropped', 'pending', 'inflight'];
 
@@ -24,19 +24,19 @@ function summary(r: DeliveryEntry['lastResult']): string {
 export function registerDeliveries(program: Command): void {
   program
     .command('deliveries')
-    .description("List recent deliveries from the delivery log: the running runner's API, or the SQLite file directly with -c.")
+    .description("List recent deliveries from the delivery log, through the running runner's API (with -c: its address and admin token come from the config; a SQLite file is read directly when no runner answers).")
     .option('-i, --integration <id>', 'only this integration')
     .option('-s, --status <status>', `only this state: ${statuses.join('|')} (failed = retry + rejected + dead)`)
     .option('-n, --limit <n>', 'how many', (v) => Number(v), 50)
     .option('--json', 'print JSON')
-    .option('-c, --config <file>', 'read the SQLite spool named in this config instead of the API')
-    .option('--url <url>', 'runner API base URL', process.env['SIGNAL_URL'] ?? 'http://127.0.0.1:8080')
-    .option('--token <token>', 'admin token for /api (default: $SIGNAL_ADMIN_TOKEN)', process.env['SIGNAL_ADMIN_TOKEN'])
+    .option('-c, --config <file>', "the runner's config: its address, its admin token, and its SQLite file when no runner answers")
+    .option('--url <url>', 'runner API base URL (default: $SIGNAL_URL, the config\'s server address, or http://127.0.0.1:8080)')
+    .option('--token <token>', 'admin token (default: $SIGNAL_ADMIN_TOKEN, or what the config names: server.admin_token, else <data dir>/admin-token)')
     .addHelpText('after', '\nExamples:\n  $ signal deliveries --status failed\n  $ signal deliveries -c signal.config.yaml --integration clevertap --json')
-    .action(async (opts: { integration?: string; status?: string; limit: number; json?: boolean; config?: string; url: string; token?: string }) => {
+    .action(async (opts: { integration?: string; status?: string; limit: number; json?: boolean; config?: string; url?: string; token?: string }) => {
       try {
-        if (opts.status !== undefined && !statuses.includes(opts.status)) throw new TypeError(`--status must be one of ${statuses.join(', ')}`);
-        const target = await openLogTarget({ url: opts.url, ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.token === undefined ? {} : { token: opts.token }) });
+        if (opts.status !== undefined && !statuses.includes(opts.status)) throw new UsageError(`--status must be one of ${statuses.join(', ')}`);
+        const target = await openLogTarget(logTargetOptions(opts));
         try {
           const rows = await target.deliveries({
             limit: opts.limit,

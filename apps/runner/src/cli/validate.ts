@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { adminTokenPath, dataDirOf } from '../api/admin-token.js';
 import { defaultConfigFile, loadOrFail } from './common.js';
 
 export function registerValidate(program: Command): void {
@@ -11,7 +12,8 @@ export function registerValidate(program: Command): void {
       const { config } = loaded;
       const out: string[] = [`${loaded.file}: OK`, ''];
       out.push(`storage   ${config.storage.driver}${loaded.sqlitePath === undefined ? '' : ` (${loaded.sqlitePath})`}`);
-      out.push(`server    port ${config.server.port}${config.server.admin_token === undefined ? '' : ', /api protected by admin_token'}`);
+      const admin = config.server.admin_token === undefined ? `admin token in ${adminTokenPath(dataDirOf(loaded))} (generated on first start)` : 'admin token from server.admin_token';
+      out.push(`server    ${config.server.host}:${config.server.port}, ${admin}`);
       out.push('', `sources (${config.sources.length})`);
       for (const s of config.sources) out.push(`  ${s.id.padEnd(16)} → ${(loaded.routes.get(s.id) ?? []).join(', ') || '(no pipeline: events are stored, not delivered)'}`);
       out.push('', `integrations (${loaded.integrations.length})`);

@@ -50,7 +50,7 @@ export async function loadConfigText(text: string, options: LoadOptions & { file
   const parsed = parseYaml(text);
   if (parsed.source === undefined) throw new ConfigError(file, parsed.issues);
   const { lineOf } = parsed.source;
-  const substituted = substituteEnv(parsed.source.value, options.env ?? process.env, lineOf);
+  const substituted = substituteEnv(parsed.source.value, options.env ?? process.env, lineOf, { dir });
   if (substituted.issues.length > 0) throw new ConfigError(file, substituted.issues);
 
   const result = configSchema.safeParse(substituted.value);

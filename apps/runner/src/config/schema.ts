@@ -12,8 +12,16 @@ const id = z
 const serverSchema = z.strictObject({
   port: z.coerce.number({ error: 'must be a port number, e.g. 8080' }).int().min(0).max(65535).default(8080),
   host: z.string().default('0.0.0.0'),
-  /** If set, /api/* requires `Authorization: Bearer <admin_token>`. */
-  admin_token: z.string().min(8, 'must be at least 8 characters').optional(),
+  /**
+   * The credential for /api and /debugger (`Authorization: Bearer <admin_token>`). Unset:
+   * `signal start` generates one in the data directory (api/admin-token.ts). Never open without one.
+   */
+  admin_token: z
+    .string({ error: 'must be a text token (use ${ENV_VAR} or ${file:/path} to keep it out of the file)' })
+    .min(8, 'must be at least 8 characters')
+    .max(512, 'must be at most 512 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent in an HTTP header)')
+    .optional(),
 });
 
 const sqliteStorage = z.strictObject({

@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { installAdminGuard } from '../api/admin-auth.js';
 import type { Spool } from '../spool/types.js';
-import { disabledMessage, pageCsp, pageHtml, unauthorizedCsp, unauthorizedHtml } from './assets/page-html.js';
-import { presentedToken, tokenEquals } from './admin-token.js';
+import { pageCsp, pageHtml } from './assets/page-html.js';
 import { createLiveFeed, sseFrame, type AttemptNotice } from './live-feed.js';
 import { createValueRedactor } from './redact-value.js';
 import { registerDebuggerApi } from './routes.js';
@@ -12,8 +12,8 @@ export interface DebuggerOptions {
   spool: Spool;
   /** The delivery engine: its 'attempt' events feed the live list; `wake`, if present, follows a replay. */
   engine: { on(event: 'attempt', fn: (e: AttemptNotice) => void): void; wake?(integration?: string): void };
-  /** `server.admin_token`. Without it the debugger is disabled (404 that says how to enable it). */
-  adminToken?: string;
+  /** The admin token (checked by the admin guard, api/admin-auth.ts). Without one the debugger is locked (401). */
+  adminToken?: string | undefined;
   /** Configured integration ids (the filter's choices). */
   integrations: string[];
   /** Masks secrets in text (e.g. every integration's redactor in turn); applied to all data the page gets. */
@@ -30,34 +30,14 @@ const securityHeaders = {
   'x-frame-options': 'DENY',
 };
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The route accepts the admin token as `?token=` (page load, EventSource). */
-    debuggerTokenInQuery?: boolean;
-  }
-}
-
-const wantsHtml = (request: FastifyRequest) => /text\/html/.test(request.headers.accept ?? '');
-
-function refuse(request: FastifyRequest, reply: FastifyReply) {
-  reply.code(401).headers(securityHeaders);
-  if (wantsHtml(request)) return reply.header('content-security-policy', unauthorizedCsp).type('text/html; charset=utf-8').send(unauthorizedHtml);
-  return reply.send({ error: 'the event debugger needs the admin token: Authorization: Bearer <server.admin_token> (or ?token= on the page and the stream)' });
-}
-
 /**
  * The event debugger at /debugger: a static page (inline HTML/CSS/JS, no build
  * step at run time), its JSON API over the spool and a server-sent event
- * stream of delivery attempts. Every route requires `server.admin_token`.
+ * stream of delivery attempts. Every route is behind the admin guard
+ * (installed here too, so the debugger is protected however it is mounted).
  */
 export async function registerDebugger(app: FastifyInstance, options: DebuggerOptions): Promise<void> {
-  const { adminToken } = options;
-  if (adminToken === undefined || adminToken.length === 0) {
-    const disabled = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(404).send({ error: disabledMessage });
-    app.all('/debugger', disabled);
-    app.all('/debugger/*', disabled);
-    return;
-  }
+  installAdminGuard(app, { token: options.adminToken, redact: options.redact });
 
   const redact = createValueRedactor(options.redact);
   const feed = createLiveFeed({ spool: options.spool, redact });
@@ -71,19 +51,16 @@ export async function registerDebugger(app: FastifyInstance, options: DebuggerOp
 
   await app.register(
     async (scope) => {
-      scope.addHook('onRequest', async (request, reply) => {
-        const token = presentedToken(request, request.routeOptions.config.debuggerTokenInQuery === true);
-        if (token === undefined || !tokenEquals(token, adminToken)) return refuse(request, reply);
-      });
       scope.addHook('onSend', async (_request, reply) => {
         reply.headers(securityHeaders);
       });
 
-      scope.get('/', { config: { debuggerTokenInQuery: true } }, async (_request, reply) =>
+      // The page takes ?token= once (the guard answers with a session cookie); its requests then carry the cookie.
+      scope.get('/', { config: { adminPage: true } }, async (_request, reply) =>
         reply.header('content-security-policy', pageCsp).type('text/html; charset=utf-8').send(pageHtml),
       );
 
-      scope.get('/stream', { config: { debuggerTokenInQuery: true } }, async (_request, reply) => {
+      scope.get('/stream', async (_request, reply) => {
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, { ...securityHeaders, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { decideReplay, replayAnswer } from '../api/replay-request.js';
 import { deliveryQueryStates, type Spool } from '../spool/types.js';
 import type { RedactValue } from './redact-value.js';
 
@@ -20,15 +21,9 @@ const deliveriesQuery = z.object({
   before: z.string().min(1).optional(),
 });
 
-const replayBody = z.object({
-  integration: z.string().min(1).optional(),
-  state: z.enum(['dead', 'rejected'], { error: 'must be dead or rejected' }).default('dead'),
-  message_ids: z.array(z.string().min(1)).min(1).max(1000).optional(),
-});
-
 const issuesText = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 
-/** The page's JSON API, under /debugger/api (auth is checked by the enclosing scope). */
+/** The page's JSON API, under /debugger/api (auth: the admin guard, api/admin-auth.ts). */
 export function registerDebuggerApi(scope: FastifyInstance, options: DebuggerApiOptions): void {
   const { spool, redact, integrations } = options;
   const known = new Set(integrations);
@@ -54,19 +49,12 @@ export function registerDebuggerApi(scope: FastifyInstance, options: DebuggerApi
     return redact(detail);
   });
 
+  // The same rule as /api/replay (dead by default, force for delivered/dropped).
   scope.post('/api/replay', async (request, reply) => {
-    const body = replayBody.safeParse(request.body ?? {});
-    if (!body.success) return reply.code(400).send({ error: issuesText(body.error) });
-    const { integration, state, message_ids } = body.data;
-    if (integration !== undefined && !known.has(integration)) {
-      return reply.code(400).send({ error: `integration: unknown integration "${integration}"; configured: ${integrations.join(', ')}` });
-    }
-    const replayed = await spool.replay({
-      state,
-      ...(integration === undefined ? {} : { integration }),
-      ...(message_ids === undefined ? {} : { messageIds: message_ids }),
-    });
-    if (replayed > 0) options.wake?.(integration);
-    return { replayed };
+    const decision = decideReplay(request.body, known);
+    if (!decision.ok) return reply.code(400).send({ error: decision.error });
+    const replayed = await spool.replay(decision.filter);
+    if (replayed > 0) options.wake?.(decision.filter.integration);
+    return replayAnswer(replayed, decision);
   });
 }

@@ -15,6 +15,9 @@ let runner: Runner;
 let dir: string;
 let seq = 0;
 const KEY = 'test-write-key';
+const ADMIN = 'e2e-admin-token-1';
+/** The delivery log API, with the admin token (the admin surface never answers without one). */
+const admin = (path: string) => fetch(`${runner.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
 const final = new Set(['delivered', 'rejected', 'dropped', 'dead']);
 
 const send = async (path: string, body: unknown) => {
@@ -33,10 +36,10 @@ const order = (user: string, extra: Record<string, unknown> = {}) => ({
   properties: { order_id: `o-${seq}`, revenue: 64.5, currency: 'EUR', products: [{ product_id: 'p-1', price: 64.5, quantity: 1 }] },
   ...extra,
 });
-const detail = async (id: string) => (await (await fetch(`${runner.url}/api/events/${id}`)).json()) as EventDetail;
+const detail = async (id: string) => (await (await admin(`/api/events/${id}`)).json()) as EventDetail;
 const settled = (id: string, integrations = 4) =>
   eventually(async () => {
-    const res = await fetch(`${runner.url}/api/events/${id}`);
+    const res = await admin(`/api/events/${id}`);
     if (res.status !== 200) return undefined;
     const d = (await res.json()) as EventDetail;
     return d.deliveries.length === integrations && d.deliveries.every((x) => final.has(x.state)) ? d : undefined;
@@ -47,7 +50,7 @@ const requestsFor = (v: { requests: { body: string; path: string }[] }, messageO
 beforeAll(async () => {
   vendors = await startVendors();
   dir = mkdtempSync(join(tmpdir(), 'signal-e2e-'));
-  const text = configFor(vendors, { dbPath: join(dir, 'signal.db'), retry: 'retry: { base_ms: 50, cap_ms: 200, max_attempts: 3, min_window_ms: 0 }' });
+  const text = configFor(vendors, { dbPath: join(dir, 'signal.db'), adminToken: ADMIN, retry: 'retry: { base_ms: 50, cap_ms: 200, max_attempts: 3, min_window_ms: 0 }' });
   const loaded = await loadConfigText(text, { file: 'e2e.yaml', dir, env: {} });
   runner = await startRunner(loaded, { logger: silentLogger, httpTimeoutMs: 500, engine: { lingerMs: 20, pollIntervalMs: 50 } });
 });
@@ -156,7 +159,7 @@ describe('end to end', () => {
     expect(lp.state).toBe('dead');
     expect(lp.attempts).toBe(3);
     expect(vendors.leanplum.requests).toHaveLength(3);
-    const dead = (await (await fetch(`${runner.url}/api/deliveries?integration=leanplum&status=dead`)).json()) as { deliveries: DeliveryEntry[] };
+    const dead = (await (await admin(`/api/deliveries?integration=leanplum&status=dead`)).json()) as { deliveries: DeliveryEntry[] };
     expect(dead.deliveries.map((x) => x.messageId)).toContain(event.messageId);
   });
 
@@ -183,7 +186,7 @@ describe('end to end', () => {
     const event = order('user-8');
     await send('/v1/track', event);
     await settled(event.messageId);
-    const failed = (await (await fetch(`${runner.url}/api/deliveries?integration=leanplum&status=failed`)).json()) as { deliveries: DeliveryEntry[] };
+    const failed = (await (await admin(`/api/deliveries?integration=leanplum&status=failed`)).json()) as { deliveries: DeliveryEntry[] };
     const entry = failed.deliveries.find((x) => x.messageId === event.messageId);
     expect(entry?.lastResult).toMatchObject({ message: expect.stringContaining('Invalid event name') });
   });
@@ -192,7 +195,7 @@ describe('end to end', () => {
     const text = await (await fetch(`${runner.url}/metrics`)).text();
     const value = (name: string, integration: string) => Number(new RegExp(`${name}\\{integration="${integration}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
     const log = async (integration: string, status: string) =>
-      ((await (await fetch(`${runner.url}/api/deliveries?integration=${integration}&status=${status}&limit=1000`)).json()) as { deliveries: unknown[] }).deliveries.length;
+      ((await (await admin(`/api/deliveries?integration=${integration}&status=${status}&limit=1000`)).json()) as { deliveries: unknown[] }).deliveries.length;
     expect(value('signal_events_delivered_total', 'webhook')).toBe(await log('webhook', 'delivered'));
     expect(value('signal_events_dead_lettered_total', 'leanplum')).toBe(await log('leanplum', 'dead'));
     expect(value('signal_events_retried_total', 'webhook')).toBeGreaterThanOrEqual(3);

@@ -45,7 +45,7 @@ describe.skipIf(browserSkipReason !== undefined)('debugger page (headless Chromi
     expect(pageErrors).toEqual([]);
   });
 
-  it('refuses without the token (401), keeps the token out of the URL, and resumes from sessionStorage on reload', async () => {
+  it('refuses without the token (401), takes the token out of the URL and keeps an HttpOnly SameSite=Strict session across reloads', async () => {
     const refused = await page.goto(`${runner.url}/debugger`);
     expect(refused?.status()).toBe(401);
     await expect.poll(() => page.locator('body').innerText()).toContain('Unauthorized');
@@ -56,6 +56,12 @@ describe.skipIf(browserSkipReason !== undefined)('debugger page (headless Chromi
 
     await openDebugger();
     expect(page.url()).toBe(`${runner.url}/debugger`);
+    const cookies = await context.cookies(runner.url);
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(cookies[0]!.value).not.toContain(TOKEN);
+    // The script never holds the token: nothing readable in the page keeps it.
+    expect(await page.evaluate<string>('document.cookie + JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toContain(TOKEN);
     await page.reload();
     await expect.poll(() => page.getByTestId('live-status').textContent()).toBe('live');
     expect(page.url()).toBe(`${runner.url}/debugger`);

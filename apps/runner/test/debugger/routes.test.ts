@@ -25,11 +25,11 @@ afterEach(async () => {
 const routes = ['/debugger', '/debugger/stream', '/debugger/api/integrations', '/debugger/api/deliveries', '/debugger/api/events/m-1'];
 
 describe('debugger auth', () => {
-  it('is disabled (404 saying to set server.admin_token) when no admin token is configured', async () => {
+  it('is locked (401 saying how to get a token) when no admin token is configured: never open', async () => {
     await start({});
     for (const url of [...routes, '/debugger/api/replay']) {
-      const res = await app.inject({ method: url.endsWith('replay') ? 'POST' : 'GET', url });
-      expect(res.statusCode, url).toBe(404);
+      const res = await app.inject({ method: url.endsWith('replay') ? 'POST' : 'GET', url, headers: bearer() });
+      expect(res.statusCode, url).toBe(401);
       expect(res.json().error, url).toMatch(/set server\.admin_token/);
     }
   });
@@ -46,12 +46,21 @@ describe('debugger auth', () => {
     expect(replay.statusCode).toBe(401);
   });
 
-  it('accepts the token as a Bearer header everywhere, and as ?token= only on the page and the stream', async () => {
+  it('accepts the token as a Bearer header everywhere, and as ?token= only on the page, which answers with a session cookie', async () => {
     await start();
     expect((await app.inject({ url: '/debugger/api/integrations', headers: bearer() })).json()).toEqual({ integrations: ['leanplum', 'webhook'] });
     expect((await app.inject({ url: `/debugger/api/integrations?token=${TOKEN}` })).statusCode).toBe(401);
+    expect((await app.inject({ url: `/debugger/stream?token=${TOKEN}` })).statusCode).toBe(401);
     const page = await app.inject({ url: `/debugger?token=${TOKEN}` });
     expect(page.statusCode).toBe(200);
+    const cookie = String(page.headers['set-cookie']);
+    expect(cookie).toMatch(/^signal_admin\w*=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+/);
+    expect(cookie).not.toContain(TOKEN);
+    const session = cookie.split(';')[0]!;
+    expect((await app.inject({ url: '/debugger/api/integrations', headers: { cookie: session } })).statusCode).toBe(200);
+    // A cookie is ambient, so it counts only on the origin's own requests.
+    expect((await app.inject({ url: '/debugger/api/integrations', headers: { cookie: session, 'sec-fetch-site': 'same-site' } })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/debugger/api/integrations', headers: { cookie: `${session.split('=')[0]}=1.${'A'.repeat(43)}` } })).statusCode).toBe(401);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.headers['content-security-policy']).toMatch(/script-src 'sha256-/);
     expect(page.headers['cache-control']).toBe('no-store');
@@ -100,12 +109,12 @@ describe('debugger API', () => {
     expect(bad.statusCode).toBe(400);
 
     const one = await app.inject({ method: 'POST', url: '/debugger/api/replay', headers: bearer(), payload: { integration: 'webhook', message_ids: ['d-1'] } });
-    expect(one.json()).toEqual({ replayed: 1 });
+    expect(one.json()).toEqual({ replayed: 1, status: 'dead', integration: 'webhook', forced: false });
     expect((await fx.spool.event('d-1'))!.deliveries[0]!.state).toBe('pending');
     expect((await fx.spool.event('d-2'))!.deliveries[0]!.state).toBe('dead');
 
     const rest = await app.inject({ method: 'POST', url: '/debugger/api/replay', headers: bearer(), payload: { integration: 'webhook' } });
-    expect(rest.json()).toEqual({ replayed: 1 });
+    expect(rest.json()).toEqual({ replayed: 1, status: 'dead', integration: 'webhook', forced: false });
     expect((await fx.spool.event('d-2'))!.deliveries[0]!.state).toBe('pending');
     expect(fx.engine.woken).toEqual(['webhook', 'webhook']);
   });
@@ -130,7 +139,7 @@ describe('debugger live stream', () => {
     const unauthorized = await fetch(`${base}/debugger/stream`);
     expect(unauthorized.status).toBe(401);
 
-    const res = await fetch(`${base}/debugger/stream?token=${TOKEN}`);
+    const res = await fetch(`${base}/debugger/stream`, { headers: bearer() });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -64,6 +64,7 @@ pipelines:
     metrics: createMetrics(spool, () => engine.paused()),
     sources: new Map(loaded.config.sources.map((s) => [s.write_key, s.id])),
     routes: loaded.routes,
+    adminToken,
     engine: { wake: (id) => engine.wake(id), paused: () => engine.paused(), resume: (id) => engine.resume(id), running: () => true },
   });
   await registerDebugger(app, {

@@ -47,33 +47,3 @@ export const pageHtml = `<!doctype html>
 </body>
 </html>
 `;
-
-const resumeScript = String.raw`
-const key = 'signal-debugger-token';
-const params = new URLSearchParams(location.search);
-const saved = sessionStorage.getItem(key);
-if (params.has('token')) {
-  sessionStorage.removeItem(key);
-  document.getElementById('hint').textContent = 'That token does not match server.admin_token.';
-} else if (saved) {
-  location.replace(location.pathname + '?token=' + encodeURIComponent(saved));
-}
-`;
-
-/** The 401 page: a reload after the token left the URL resumes with the one kept in sessionStorage. */
-export const unauthorizedCsp = `default-src 'none'; script-src ${sha256(resumeScript)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
-
-export const unauthorizedHtml = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Signal event debugger: unauthorized</title></head>
-<body>
-<h1>Unauthorized</h1>
-<p>The event debugger needs the admin token: open <code>/debugger?token=&lt;server.admin_token&gt;</code>.</p>
-<p id="hint"></p>
-<script>${resumeScript}</script>
-</body>
-</html>
-`;
-
-export const disabledMessage =
-  'The event debugger is disabled: set server.admin_token in the config (at least 8 characters), restart, and open /debugger?token=<admin_token>.';

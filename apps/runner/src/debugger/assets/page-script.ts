@@ -5,18 +5,8 @@
  * Kept free of backticks and dollar-brace so it can live in a template string.
  */
 export const pageScript = String.raw`
-const TOKEN_KEY = 'signal-debugger-token';
 const STATES = ['pending', 'inflight', 'retry', 'delivered', 'rejected', 'dropped', 'dead', 'failed'];
 const base = location.pathname.replace(/\/+$/, '');
-
-const params = new URLSearchParams(location.search);
-if (params.has('token')) {
-  sessionStorage.setItem(TOKEN_KEY, params.get('token') || '');
-  params.delete('token');
-  const rest = params.toString();
-  history.replaceState(null, '', location.pathname + (rest ? '?' + rest : ''));
-}
-const token = sessionStorage.getItem(TOKEN_KEY) || '';
 
 const $ = (id) => document.getElementById(id);
 const rows = new Map();
@@ -44,19 +34,40 @@ function notice(text, kind) {
   n.dataset.kind = kind || 'info';
 }
 
-async function api(path, init) {
-  const res = await fetch(base + '/api' + path, {
-    ...(init || {}),
-    headers: { authorization: 'Bearer ' + token, ...(init && init.body ? { 'content-type': 'application/json' } : {}) },
+// Auth, all of it. Opening /debugger?token=... once gave this browser an HttpOnly,
+// SameSite=Strict session cookie (the server checks it, and the Origin, on every
+// admin route); same-origin fetch and EventSource carry it. The script never
+// holds the token: it only takes it out of the address bar and history.
+const params = new URLSearchParams(location.search);
+if (params.has('token')) {
+  params.delete('token');
+  const rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? '?' + rest : ''));
+}
+sessionStorage.removeItem('signal-admin-retried');
+
+/** Every admin call of the page: a same-origin request with the session cookie; a body is sent as JSON (the only kind admin routes take). */
+async function adminFetch(url, init) {
+  const body = init && init.body !== undefined ? JSON.stringify(init.body) : undefined;
+  const res = await fetch(url, {
+    method: (init && init.method) || (body === undefined ? 'GET' : 'POST'),
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body,
   });
   if (res.status === 401) {
-    notice('Unauthorized: open this page as /debugger?token=<server.admin_token>.', 'error');
+    notice('Not signed in (or the session expired): open this page again as /debugger?token=<admin token>.', 'error');
     throw new Error('unauthorized');
   }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.error || ('HTTP ' + res.status));
-  return body;
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(answer.error || ('HTTP ' + res.status));
+  return answer;
 }
+
+/** The live stream: EventSource sends the session cookie to its own origin. */
+const streamUrl = () => base + '/stream';
+
+const api = (path, init) => adminFetch(base + '/api' + path, init);
 
 const keyOf = (row) => row.integration + '\u0000' + row.messageId;
 const filters = () => ({ integration: $('filter-integration').value, state: $('filter-state').value });
@@ -214,7 +225,7 @@ function select(messageId) {
 
 async function replayEvents(body) {
   try {
-    const { replayed } = await api('/replay', { method: 'POST', body: JSON.stringify(body) });
+    const { replayed } = await api('/replay', { method: 'POST', body });
     notice('Replayed ' + replayed + ' deliver' + (replayed === 1 ? 'y' : 'ies') + '.', 'info');
     await loadList();
     if (selected) void showDetail(selected);
@@ -225,7 +236,7 @@ async function replayEvents(body) {
 
 function connect() {
   const status = $('live-status');
-  const source = new EventSource(base + '/stream?token=' + encodeURIComponent(token));
+  const source = new EventSource(streamUrl());
   source.onopen = () => {
     status.textContent = 'live';
     status.dataset.state = 'live';
@@ -253,6 +264,5 @@ async function init() {
   connect();
 }
 
-if (!token) notice('No admin token: open this page as /debugger?token=<server.admin_token>.', 'error');
-else init().catch((error) => notice('Could not start: ' + error.message, 'error'));
+init().catch((error) => notice('Could not start: ' + error.message, 'error'));
 `;

@@ -9,6 +9,9 @@ import {
   type DeliveryEntry,
   type DeliveryQuery,
   type EventDetail,
+  type EventPage,
+  type EventQuery,
+  type EventSummary,
   type Job,
   type JobState,
   type JobUpdate,
@@ -446,6 +449,64 @@ export class NatsSpool implements Spool {
       const { history: _h, tallySeq: _t, ...entry } = e;
       return entry;
     });
+  }
+
+  /**
+   * Reads the whole events stream (and, to filter by delivery state, the log) per call, as
+   * deliveries() reads the log: fine for a debugger page, not a hot path.
+   */
+  async findEvents(query: EventQuery): Promise<EventPage> {
+    let stored: { value: EventRecord; seq: number }[];
+    if (query.messageId !== undefined) {
+      const one = await this.events.get<EventRecord>(this.names.event(query.messageId));
+      stored = one === undefined ? [] : [one];
+    } else {
+      stored = (await scanStream<EventRecord>(this.nc, this.jsm, this.names.streams.events, `${this.names.prefix}.event.>`, DeliverPolicy.LastPerSubject)).sort((a, b) => b.seq - a.seq);
+    }
+    const nameOf = (e: SignalEvent) => e.event ?? e.name;
+    const wantedName = query.eventName?.toLowerCase();
+    const cursor = query.before === undefined ? Infinity : Number(query.before);
+    const candidates = stored.filter(({ value: { event }, seq }) =>
+      seq < cursor &&
+      (query.user === undefined || event.user_id === query.user || event.anonymous_id === query.user) &&
+      (wantedName === undefined || nameOf(event)?.toLowerCase() === wantedName),
+    );
+    const entriesOf = async (record: EventRecord): Promise<DeliveryEntry[]> =>
+      (await Promise.all(record.integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, record.event.message_id))))).flatMap((d) => {
+        if (d === undefined) return [];
+        const { history: _h, tallySeq: _t, ...entry } = d.value;
+        return [entry];
+      });
+    const matchesJobs = (entries: DeliveryEntry[]) =>
+      (query.integration === undefined && query.state === undefined) ||
+      entries.some(
+        (d) =>
+          (query.integration === undefined || d.integration === query.integration) &&
+          (query.state === undefined || d.state === query.state || (query.state === 'failed' && (d.state === 'rejected' || d.state === 'dead'))),
+      );
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 500));
+    const events: EventSummary[] = [];
+    let last: number | undefined;
+    for (const { value, seq } of candidates) {
+      if (events.length === limit) break;
+      const deliveries = await entriesOf(value);
+      if (!matchesJobs(deliveries)) continue;
+      const { event } = value;
+      const name = nameOf(event);
+      events.push({
+        messageId: event.message_id,
+        source: value.source,
+        type: event.type,
+        ...(name === undefined ? {} : { eventName: name }),
+        ...(event.user_id === undefined ? {} : { userId: event.user_id }),
+        ...(event.anonymous_id === undefined ? {} : { anonymousId: event.anonymous_id }),
+        receivedAt: value.storedAt,
+        deliveries,
+      });
+      last = seq;
+    }
+    const more = events.length === limit && candidates.some((c) => c.seq < last!);
+    return more ? { events, next: String(last) } : { events };
   }
 
   async event(messageId: string): Promise<EventDetail | undefined> {

@@ -389,8 +389,15 @@ function eventMapTable(map) {
     el('td', { className: 'mono', text: (r.omit || []).join(', ') + (r.flatten ? (r.omit ? '; ' : '') + 'nested objects flattened' : '') }),
     el('td', { text: r.origin }),
   ]));
+  const all = map.properties || {};
+  const everyEvent = [
+    (all.omit || []).length ? 'left out: ' + all.omit.join(', ') : '',
+    Object.keys(all.rename || {}).length ? 'renamed: ' + Object.entries(all.rename).map(([k, v]) => k + ' → ' + v).join(', ') : '',
+    all.flatten ? 'nested objects flattened' : '',
+  ].filter(Boolean).join('; ');
   return el('div', {}, [
-    el('table', { 'data-testid': 'event-map' }, [el('thead', {}, [head]), el('tbody', {}, body)]),
+    everyEvent ? el('div', { 'data-testid': 'map-all-events', text: 'Every event\u2019s properties: ' + everyEvent + '.' }) : null,
+    body.length ? el('table', { 'data-testid': 'event-map', className: 'event-map' }, [el('thead', {}, [head]), el('tbody', {}, body)]) : el('div', { text: 'No per-event rules.' }),
     el('div', { className: 'hint', text: 'Events not listed are ' + (map.unmapped === 'drop' ? 'dropped.' : 'sent under their own name.') }),
   ]);
 }

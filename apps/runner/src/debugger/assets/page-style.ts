@@ -24,6 +24,7 @@ th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom:
 th { position: sticky; top: 0; background: Canvas; font-size: 12px; color: var(--muted); font-weight: 600; }
 td.when { white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.id, .mono { font-family: ui-monospace, monospace; font-size: 12px; }
+.event-map td { white-space: pre-line; }
 #rows tr { cursor: pointer; }
 #rows tr:hover, #rows tr[aria-selected="true"] { background: #8882; }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }

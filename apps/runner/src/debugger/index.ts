@@ -90,6 +90,10 @@ export async function registerDebugger(app: FastifyInstance, options: DebuggerOp
     if (recentRejections.length > keptRejections) recentRejections.pop();
     feed.onRejection(rejection);
   });
+  // Accepted ingest requests: pages show new events before any delivery attempt (e.g. all integrations paused).
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 200 && request.method === 'POST' && request.url.startsWith('/v1/')) feed.onStored();
+  });
   const streams = new Set<FastifyReply['raw']>();
   // Open streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => {

@@ -16,6 +16,8 @@ export type FeedClient = (frame: string) => boolean;
 
 export interface LiveFeed {
   onAttempt(notice: AttemptNotice): void;
+  /** The collector stored events: pages fetch the newest (at most once per `storedFrameMs`), so an event shows before any delivery attempt. */
+  onStored(): void;
   /** A refused ingest request: shown live (at most `maxRejectionsPerFrame` per frame; the rest are counted). */
   onRejection(rejection: RejectedRequest): void;
   subscribe(client: FeedClient): () => void;
@@ -35,6 +37,7 @@ export interface LiveFeedOptions {
 
 /** Rejections go out at most this often, at most `maxRejectionsPerFrame` at a time: a flood of bad requests must not flood the pages. */
 const rejectionFrameMs = 250;
+const storedFrameMs = 1_000;
 const maxRejectionsPerFrame = 20;
 
 export function sseFrame(event: string, data: unknown): string {
@@ -58,6 +61,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const rejections: RejectedRequest[] = [];
   let suppressedRejections = 0;
   let rejectionTimer: NodeJS.Timeout | undefined;
+  let storedTimer: NodeJS.Timeout | undefined;
   const flushRejections = () => {
     rejectionTimer = undefined;
     if (closed || rejections.length === 0) return;
@@ -138,6 +142,13 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       }
       schedule();
     },
+    onStored() {
+      if (closed || clients.size === 0 || storedTimer !== undefined) return;
+      storedTimer = setTimeout(() => {
+        storedTimer = undefined;
+        if (!closed) broadcast(sseFrame('stored', {}));
+      }, storedFrameMs);
+    },
     onRejection(rejection) {
       if (closed || clients.size === 0) return;
       if (rejections.length < maxRejectionsPerFrame) rejections.push(rejection);
@@ -155,6 +166,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       closed = true;
       clearInterval(heartbeat);
       clearTimeout(rejectionTimer);
+      clearTimeout(storedTimer);
       pending.clear();
       clients.clear();
     },

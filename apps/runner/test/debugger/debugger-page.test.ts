@@ -126,6 +126,25 @@ describe.skipIf(browserSkipReason !== undefined)('debugger page (headless Chromi
     expect(await page.content()).not.toContain(LEANPLUM_SECRET);
   });
 
+  it('shows a stored event at once, before any delivery attempt has finished', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    for (const v of Object.values(runner.vendors)) {
+      v.respond(async () => {
+        await gate;
+        return { status: 200, body: v === runner.vendors.leanplum ? { response: [{ success: true }] } : { ok: true } };
+      });
+    }
+    await openDebugger();
+    await runner.send('/v1/track', { event: 'Product Viewed', userId: 'early-user', messageId: 'dbg-early-1', context: { consent: { categories: ['marketing'] } } });
+    await eventRow('dbg-early-1').waitFor();
+    const states = await eventRow('dbg-early-1').locator('[data-testid=chip]').evaluateAll((chips) => chips.map((c) => c.getAttribute('data-state')));
+    expect(states).toHaveLength(3);
+    expect(states.every((s) => s === 'pending' || s === 'inflight')).toBe(true);
+    release();
+    for (const id of ['leanplum', 'webhook', 'crm']) await chip('dbg-early-1', id, 'delivered').waitFor();
+  });
+
   it('searches by message id, user id, anonymous id and event name, server-side', async () => {
     await runner.send('/v1/batch', {
       batch: [
@@ -159,13 +178,14 @@ describe.skipIf(browserSkipReason !== undefined)('debugger page (headless Chromi
     await openDebugger();
     await eventRow('6f1c2b7e-93a4-4c55-9d0e-1b2a3c4d5e6f').waitFor();
     await eventRow(`clip-${'0123456789abcdef'.repeat(6)}`).waitFor();
-    const geometry = await page.evaluate(() => {
-      const list = document.getElementById('list')!;
+    // In the page (a string: this package's TypeScript has no DOM types).
+    const geometry = await page.evaluate<{ clipped: string[]; list: number[]; page: number[] }>(`(() => {
+      const list = document.getElementById('list');
       const clipped = [...list.querySelectorAll('th, td')]
         .filter((c) => c.scrollWidth > c.clientWidth)
-        .map((c) => `${c.tagName} "${(c.textContent ?? '').slice(0, 40)}" ${c.scrollWidth} > ${c.clientWidth}`);
+        .map((c) => c.tagName + ' "' + (c.textContent || '').slice(0, 40) + '" ' + c.scrollWidth + ' > ' + c.clientWidth);
       return { clipped, list: [list.scrollWidth, list.clientWidth], page: [document.documentElement.scrollWidth, window.innerWidth] };
-    });
+    })()`);
     expect(geometry.clipped).toEqual([]);
     expect(geometry.list[0]).toBeLessThanOrEqual(geometry.list[1]!);
     expect(geometry.page[0]).toBeLessThanOrEqual(geometry.page[1]!);

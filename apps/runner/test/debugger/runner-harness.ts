@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@signal/core';
@@ -18,6 +18,8 @@ export const LEANPLUM_SECRET = 'prod_lp_secret_client_key_7f3a';
 export interface DebuggerRunner {
   url: string;
   runner: Runner;
+  /** The config file it runs (e.g. for the CLI). */
+  configFile: string;
   vendors: { leanplum: FakeVendor; webhook: FakeVendor; crm: FakeVendor };
   send(path: string, body: unknown, writeKey?: string): Promise<Response>;
   stop(): Promise<void>;
@@ -60,11 +62,14 @@ integrations:
 pipelines:
   - { id: main, sources: [web], integrations: [leanplum, webhook, crm] }
 `;
-  const loaded = await loadConfigText(text, { file: 'debugger-e2e.yaml', dir, env: {} });
+  const configFile = join(dir, 'signal.config.yaml');
+  writeFileSync(configFile, text);
+  const loaded = await loadConfigText(text, { file: configFile, dir, env: {} });
   const runner = await startRunner(loaded, { logger: silentLogger, engine: { lingerMs: 10, pollIntervalMs: 50 } });
   return {
     url: runner.url,
     runner,
+    configFile,
     vendors: { leanplum: leanplum!, webhook: webhook!, crm: crm! },
     send: (path, body, writeKey = WRITE_KEY) =>
       fetch(`${runner.url}${path}`, {

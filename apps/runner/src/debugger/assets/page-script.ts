@@ -191,6 +191,21 @@ async function loadList(more) {
   }
 }
 
+/** New events were stored: fetch the newest page of the current search (one request) and merge it in. */
+let refreshing = false;
+async function refreshNewest() {
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    const page = await api('/events?' + searchQuery(null));
+    for (const e of page.events) if (!rows.has(e.messageId)) upsert(e);
+  } catch {
+    // The next frame tries again.
+  } finally {
+    refreshing = false;
+  }
+}
+
 function upsert(e) {
   const known = rows.has(e.messageId);
   if (!matches(e)) {
@@ -547,6 +562,7 @@ async function connect() {
           const payload = JSON.parse(data);
           if (type === 'event') upsert(payload);
           else if (type === 'rejections') addRejections(payload.rejections, payload.suppressed, true);
+          else if (type === 'stored') void refreshNewest();
           else if (type === 'resync') void loadList(false);
         }
       }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SendTestReport } from '../../src/send-test/index.js';
 import { LEANPLUM_SECRET, startDebuggerRunner, type DebuggerRunner } from './runner-harness.js';
 
 // "Send test event" in the debugger and `signal send-test` are one implementation: the same
@@ -34,9 +35,9 @@ describe('send test event', () => {
     const before = runner.vendors.leanplum.requests.length;
     const res = await viaDebugger('leanplum', { event: 'Order Completed' });
     expect(res.status).toBe(200);
-    const fromPage = await res.json();
+    const fromPage = (await res.json()) as SendTestReport & { passed: boolean; payload: Record<string, unknown> };
     const { stdout } = await run(process.execPath, [cli, 'send-test', 'leanplum', '-c', runner.configFile, '--event', 'Order Completed', '--json']);
-    const fromCli = JSON.parse(stdout);
+    const fromCli = JSON.parse(stdout) as SendTestReport & { payload: Record<string, unknown> };
 
     expect(fromPage.passed).toBe(true);
     expect(fromPage.result).toEqual({ status: 'delivered' });
@@ -56,21 +57,21 @@ describe('send test event', () => {
 
   it('reports a failing vendor and a dropped event as such, and refuses bad input clearly', async () => {
     runner.vendors.webhook.respond(() => ({ status: 500, body: { error: 'boom' } }));
-    const failing = await (await viaDebugger('webhook', {})).json();
+    const failing = (await (await viaDebugger('webhook', {})).json()) as SendTestReport & { passed: boolean };
     expect(failing.passed).toBe(false);
     expect(failing.result).toMatchObject({ status: 'retry' });
-    expect(failing.exchanges[0].response.status).toBe(500);
+    expect(failing.exchanges[0]!.response!.status).toBe(500);
     runner.vendors.webhook.respond(() => ({ status: 200, body: { ok: true } }));
 
     // crm needs consent the sample event has; its map drops "Debug Noise".
-    const dropped = await (await viaDebugger('crm', { event: 'Debug Noise' })).json();
+    const dropped = (await (await viaDebugger('crm', { event: 'Debug Noise' })).json()) as SendTestReport;
     expect(dropped).toMatchObject({ passed: true, result: { status: 'dropped' }, exchanges: [] });
     expect(dropped.payload).toBeUndefined();
 
     expect((await viaDebugger('nope', {})).status).toBe(404);
     const bad = await viaDebugger('webhook', { event: 'x'.repeat(201) });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/^event: /);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^event: /);
     expect((await viaDebugger('webhook', { unexpected: 1 })).status).toBe(400);
   });
 });

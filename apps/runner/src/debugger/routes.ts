@@ -70,6 +70,12 @@ export function registerDebuggerApi(scope: FastifyInstance, options: DebuggerApi
   const { spool, redact, integrations } = options;
   const byId = new Map(integrations.map((d) => [d.integration.id, d]));
   const ids = integrations.map((d) => d.integration.id);
+  // JSON bodies only: a form or a text/plain post from another site cannot take this shape.
+  scope.addHook('preValidation', async (request, reply) => {
+    if (request.method === 'POST' && !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+      return reply.code(415).send({ error: 'send a JSON body with Content-Type: application/json' });
+    }
+  });
   const unknownIntegration = (reply: FastifyReply, id: string, field = 'integration') =>
     reply.code(field === 'integration' ? 400 : 404).send({ error: `${field}: unknown integration "${id}"; configured: ${ids.join(', ') || 'none'}` });
 

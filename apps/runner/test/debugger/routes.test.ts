@@ -280,6 +280,17 @@ describe('debugger API: events, replay of one event, integrations, rejections, f
     expect(wh.fakeVendor).toEqual({ vendor: 'webhook', url: 'http://127.0.0.1:1', fault: { mode: 'rate-limit', retry_after_s: 5 } });
   });
 
+  it('takes JSON bodies only (no form or text/plain shapes another site could post)', async () => {
+    await start();
+    for (const url of posts) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+        const res = await app.inject({ method: 'POST', url, headers: { ...bearer(), 'content-type': type }, payload: '{"state":"dead"}' });
+        expect(res.statusCode, `${url} ${type}`).toBe(415);
+      }
+    }
+    expect((await post('/debugger/api/replay', { state: 'dead' })).statusCode).toBe(200);
+  });
+
   it('has no fake-vendor routes outside signal dev', async () => {
     await start();
     expect((await get('/debugger/api/dev/vendors')).statusCode).toBe(404);

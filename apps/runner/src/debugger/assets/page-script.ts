@@ -149,9 +149,10 @@ function renderList() {
   $('empty').hidden = order.length > 0;
 }
 
-function setMore(next, note) {
+function setMore(next, note, searching) {
   nextCursor = next || null;
   $('more').hidden = !nextCursor;
+  $('more').textContent = searching ? 'Search older events' : 'Load older events';
   $('more-note').textContent = note || '';
 }
 
@@ -185,7 +186,7 @@ async function loadList(more) {
     }
     renderList();
     const searching = Object.values(filters()).some(Boolean);
-    setMore(cursor, cursor ? 'Showing ' + order.length + ' event' + (order.length === 1 ? '' : 's') + '; older events ' + (searching ? 'not searched yet.' : 'not loaded yet.') : (searching ? order.length + ' matching event' + (order.length === 1 ? '' : 's') + '.' : ''));
+    setMore(cursor, cursor ? 'Showing ' + order.length + ' event' + (order.length === 1 ? '' : 's') + '; older events ' + (searching ? 'not searched yet.' : 'not loaded yet.') : (searching ? order.length + ' matching event' + (order.length === 1 ? '' : 's') + '.' : ''), searching);
   } catch (error) {
     notice('Could not load events: ' + error.message, 'error');
   }

@@ -477,20 +477,21 @@ export class NatsSpool implements Spool {
         const { history: _h, tallySeq: _t, ...entry } = d.value;
         return [entry];
       });
-    const matchesJobs = (entries: DeliveryEntry[]) =>
-      (query.integration === undefined && query.state === undefined) ||
-      entries.some(
-        (d) =>
-          (query.integration === undefined || d.integration === query.integration) &&
-          (query.state === undefined || d.state === query.state || (query.state === 'failed' && (d.state === 'rejected' || d.state === 'dead'))),
-      );
+    // A delivery filter reads the log once (as deliveries() does), not one lookup per event.
+    let withDelivery: Set<string> | undefined;
+    if (query.integration !== undefined || query.state !== undefined) {
+      const inState = (state: JobState) =>
+        query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
+      const log = await this.log.scan<StoredEntry>(this.names.logFilter(query.integration));
+      withDelivery = new Set(log.filter((r) => inState(r.value.state)).map((r) => r.value.messageId));
+    }
     const limit = Math.max(1, Math.min(query.limit ?? 50, 500));
     const events: EventSummary[] = [];
     let last: number | undefined;
     for (const { value, seq } of candidates) {
       if (events.length === limit) break;
+      if (withDelivery !== undefined && !withDelivery.has(value.event.message_id)) continue;
       const deliveries = await entriesOf(value);
-      if (!matchesJobs(deliveries)) continue;
       const { event } = value;
       const name = nameOf(event);
       events.push({

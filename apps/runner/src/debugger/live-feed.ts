@@ -58,21 +58,22 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const clients = new Set<FeedClient>();
   const pending = new Map<string, AttemptNotice>();
   let overflowed = false;
+  let scheduled = false;
+  let closed = false;
   const rejections: RejectedRequest[] = [];
   let suppressedRejections = 0;
   let rejectionTimer: NodeJS.Timeout | undefined;
   let storedTimer: NodeJS.Timeout | undefined;
-  const flushRejections = () => {
-    rejectionTimer = undefined;
-    if (closed || rejections.length === 0) return;
-    broadcast(sseFrame('rejections', { rejections: rejections.splice(0), suppressed: suppressedRejections }));
-    suppressedRejections = 0;
-  };
-  let scheduled = false;
-  let closed = false;
 
   const broadcast = (frame: string) => {
     for (const client of clients) if (!client(frame)) clients.delete(client);
+  };
+
+  const flushRejections = () => {
+    rejectionTimer = undefined;
+    if (closed || rejections.length === 0) return;
+    broadcast(sseFrame('rejections', redact({ rejections: rejections.splice(0), suppressed: suppressedRejections })));
+    suppressedRejections = 0;
   };
 
   const heartbeat = setInterval(() => broadcast(': ping\n\n'), options.heartbeatMs ?? 15_000);

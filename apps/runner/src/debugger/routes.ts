@@ -121,7 +121,7 @@ export function registerDebuggerApi(scope: FastifyInstance, options: DebuggerApi
     return redact({ passed: sendTestPassed(report), ...report });
   });
 
-  scope.get('/api/rejections', async () => ({ rejections: options.recentRejections() }));
+  scope.get('/api/rejections', async () => ({ rejections: redact(options.recentRejections()) }));
 
   scope.get('/api/events', async (request, reply) => {
     const q = eventsQuery.safeParse(request.query);

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectVendorFields, startSdkRunner, type SdkRunner } from './sdk-runner.js';
 
 // RudderStack's Node SDK, unmodified, pointed at Signal's collector (its data plane URL).
-// With its defaults it gzips every batch (Content-Encoding: gzip); `gzip: false` is the
-// uncompressed path. It also sends RudderStack's own fields (originalTimestamp, channel,
+// With its defaults it gzips every batch (Content-Encoding: gzip, and axios labels the gzipped
+// JSON Content-Type: application/x-www-form-urlencoded): the collector must decode it and read
+// it as JSON, or the SDK gets 415 and drops the events. `gzip: false` is the uncompressed path. It also sends RudderStack's own fields (originalTimestamp, channel,
 // _metadata, a batch-level sentAt), which the collector must accept.
 const WRITE_KEY = 'rudder-sdk-write-key';
 let sdk: SdkRunner;

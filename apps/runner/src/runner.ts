@@ -11,6 +11,8 @@ import { openSpool } from './storage/open-spool.js';
 import { startRetention } from './storage/retention.js';
 import type { Spool } from './spool/types.js';
 import { RejectionFeed } from './collector/rejections.js';
+import { laneConcurrency } from './delivery/concurrency.js';
+import type { VendorFaultControl } from './dev/faults.js';
 
 /** How long requests in flight to the collector get on stop before their connections are closed. */
 const stopGraceMs = 5_000;
@@ -33,6 +35,8 @@ export interface RunnerOptions {
   engine?: { lingerMs?: number; pollIntervalMs?: number; leaseMs?: number; authPauseMs?: number; maxRecordsInFlight?: number };
   /** HTTP client options beyond the config's host overrides. */
   httpTimeoutMs?: number;
+  /** `signal dev`: the debugger may change how the fake vendors answer. */
+  vendorFaults?: VendorFaultControl;
 }
 
 export interface Runner {
@@ -108,7 +112,16 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   await registerDebugger(app, {
     spool,
     engine,
-    integrations: integrationIds,
+    http,
+    rejections,
+    integrations: loaded.integrations.map(({ entry, integration }) => ({
+      integration,
+      plugin: entry.plugin,
+      preset: entry.preset ?? integration.destination.defaultPreset,
+      concurrency: laneConcurrency(integration, entry.concurrency),
+      ...(entry.mapping === undefined ? {} : { overrides: entry.mapping }),
+    })),
+    ...(options.vendorFaults === undefined ? {} : { vendorFaults: options.vendorFaults }),
     redact,
     ...(config.server.admin_token === undefined ? {} : { adminToken: config.server.admin_token }),
   });

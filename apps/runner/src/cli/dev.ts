@@ -9,7 +9,10 @@ export function registerDev(program: Command): void {
     .option('-p, --port <port>', 'collector port', (v) => Number(v), 8080)
     .option('--data-dir <dir>', 'where the SQLite spool lives', './data')
     .option('--verbose', 'also print info-level runner logs')
-    .addHelpText('after', '\nThen send an event (the command prints a ready-made curl) and watch it reach every fake vendor.')
+    .addHelpText(
+      'after',
+      '\nThen send an event (the command prints a ready-made curl) and watch it reach every fake vendor.\nIn the debugger (Integrations) tell a fake vendor to answer 500, 429, 401 or slowly to see retries, a pause, a dead letter and a replay.',
+    )
     .action(async (opts: { port: number; dataDir: string; verbose?: boolean }) => {
       try {
         const sandbox = await startSandbox({ port: opts.port, dataDir: opts.dataDir, colour: process.stdout.isTTY === true, verbose: opts.verbose === true });

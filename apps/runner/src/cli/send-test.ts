@@ -1,8 +1,8 @@
-import { createHttpClient, deliverAll } from '@signal/core';
+import { createHttpClient } from '@signal/core';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { defaultConfigFile, fail, loadOrFail } from './common.js';
-import { sampleEvent } from './sample-event.js';
+import { runSendTest, sendTestPassed } from '../send-test/index.js';
 
 export function registerSendTest(program: Command): void {
   program
@@ -20,26 +20,23 @@ export function registerSendTest(program: Command): void {
         fail(new ConfigError(loaded.file, [{ path: 'integrations', message: `no integration "${id}"; known: ${loaded.integrations.map((i) => i.integration.id).join(', ')}` }]));
       }
       const { integration } = found;
-      const event = sampleEvent(opts.event, opts.user);
-      const prepared = integration.prepare(event);
-      const payload = prepared.outcome === 'send' ? prepared.outgoing.record : undefined;
       const http = createHttpClient({ hostOverrides: loaded.config.http.host_overrides });
       try {
-        const { results, exchanges } = await deliverAll(integration, [event], http);
-        const result = results[0]!;
+        const report = await runSendTest(integration, http, { event: opts.event, user: opts.user });
+        const { event, payload, exchanges, result } = report;
         if (opts.json === true) {
-          process.stdout.write(`${integration.redact(JSON.stringify({ event, payload, exchanges, result }, null, 2))}\n`);
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         } else {
           const show = (title: string, value: unknown) => process.stdout.write(`\n== ${title}\n${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
           show('event', event);
-          show('mapped payload', payload === undefined ? '(none: not sent)' : integration.redact(JSON.stringify(payload, null, 2)));
+          show('mapped payload', payload === undefined ? '(none: not sent)' : payload);
           for (const x of exchanges) {
             show('request (secrets redacted)', `${x.request.method} ${x.request.url}\n${Object.entries(x.request.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${x.request.body}`);
             show('response', x.response === undefined ? `(no response: ${x.error ?? 'unknown'})` : `HTTP ${x.response.status} in ${Math.round(x.durationMs)} ms\n${x.response.body}`);
           }
           show('result', result);
         }
-        process.exitCode = result.status === 'delivered' || result.status === 'dropped' ? 0 : 1;
+        process.exitCode = sendTestPassed(report) ? 0 : 1;
       } finally {
         await http.close();
       }

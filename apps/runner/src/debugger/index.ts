@@ -1,24 +1,46 @@
+import type { HttpClient } from '@signal/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { installAdminGuard } from '../api/admin-auth.js';
+import type { RejectedRequest, RejectionFeed } from '../collector/rejections.js';
+import type { VendorFaultControl } from '../dev/faults.js';
 import type { Spool } from '../spool/types.js';
 import { pageCsp, pageHtml } from './assets/page-html.js';
 import { createLiveFeed, sseFrame, type AttemptNotice } from './live-feed.js';
 import { createValueRedactor } from './redact-value.js';
 import { registerDebuggerApi } from './routes.js';
+import type { DebuggerIntegration } from './integrations-view.js';
 
 export type { AttemptNotice } from './live-feed.js';
+export type { DebuggerIntegration } from './integrations-view.js';
 
 export interface DebuggerOptions {
   spool: Spool;
-  /** The delivery engine: its 'attempt' events feed the live list; `wake`, if present, follows a replay. */
-  engine: { on(event: 'attempt', fn: (e: AttemptNotice) => void): void; wake?(integration?: string): void };
+  /**
+   * The delivery engine: its 'attempt' events feed the live list; `wake` follows a replay;
+   * `paused` and `resume` back the Integrations view.
+   */
+  engine: {
+    on(event: 'attempt', fn: (e: AttemptNotice) => void): void;
+    wake?(integration?: string): void;
+    paused?(): Record<string, string>;
+    resume?(integration: string): void;
+  };
   /** The admin token (checked by the admin guard, api/admin-auth.ts). Without one the debugger is locked (401). */
   adminToken?: string | undefined;
-  /** Configured integration ids (the filter's choices). */
-  integrations: string[];
+  /** The configured integrations (filters, the Integrations view, test sends). */
+  integrations: DebuggerIntegration[];
   /** Masks secrets in text (e.g. every integration's redactor in turn); applied to all data the page gets. */
   redact?: (text: string) => string;
+  /** The runner's HTTP client, for "send test event" (same host overrides as deliveries). */
+  http?: HttpClient;
+  /** Refused ingest requests (the collector's feed): shown in the live view. */
+  rejections?: RejectionFeed;
+  /** `signal dev`: lets the page change how each fake vendor answers. */
+  vendorFaults?: VendorFaultControl;
 }
+
+/** Refused requests a page opening later still sees. */
+const keptRejections = 100;
 
 /** Most bytes queued to one slow page before it is dropped (its EventSource reconnects and reloads). */
 const maxBufferedBytes = 1024 * 1024;
@@ -42,9 +64,20 @@ export async function registerDebugger(app: FastifyInstance, options: DebuggerOp
   const redact = createValueRedactor(options.redact);
   const feed = createLiveFeed({ spool: options.spool, redact });
   options.engine.on('attempt', (e) => feed.onAttempt(e));
+  const recentRejections: RejectedRequest[] = [];
+  const stopRejections = options.rejections?.on((rejection) => {
+    recentRejections.unshift(rejection);
+    if (recentRejections.length > keptRejections) recentRejections.pop();
+    feed.onRejection(rejection);
+  });
+  // Accepted ingest requests: pages show new events before any delivery attempt (e.g. all integrations paused).
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 200 && request.method === 'POST' && request.url.startsWith('/v1/')) feed.onStored();
+  });
   const streams = new Set<FastifyReply['raw']>();
   // Open streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => {
+    stopRejections?.();
     feed.close();
     for (const res of streams) res.end();
   });
@@ -80,11 +113,17 @@ export async function registerDebugger(app: FastifyInstance, options: DebuggerOp
         });
       });
 
+      const { engine } = options;
       registerDebuggerApi(scope, {
         spool: options.spool,
         integrations: options.integrations,
         redact,
-        ...(options.engine.wake === undefined ? {} : { wake: (id?: string) => options.engine.wake?.(id) }),
+        recentRejections: () => [...recentRejections],
+        ...(engine.wake === undefined ? {} : { wake: (id?: string) => engine.wake?.(id) }),
+        ...(engine.paused === undefined ? {} : { paused: () => engine.paused?.() ?? {} }),
+        ...(engine.resume === undefined ? {} : { resume: (id: string) => engine.resume?.(id) }),
+        ...(options.http === undefined ? {} : { http: options.http }),
+        ...(options.vendorFaults === undefined ? {} : { vendorFaults: options.vendorFaults }),
       });
     },
     { prefix: '/debugger' },

@@ -1,4 +1,5 @@
-import type { DeliveryEntry, Spool } from '../spool/types.js';
+import type { RejectedRequest } from '../collector/rejections.js';
+import type { DeliveryEntry, EventSummary, Spool } from '../spool/types.js';
 import type { RedactValue } from './redact-value.js';
 
 /** What the engine reports after each delivery attempt (only the fields the debugger reads). */
@@ -15,6 +16,10 @@ export type FeedClient = (frame: string) => boolean;
 
 export interface LiveFeed {
   onAttempt(notice: AttemptNotice): void;
+  /** The collector stored events: pages fetch the newest (at most once per `storedFrameMs`), so an event shows before any delivery attempt. */
+  onStored(): void;
+  /** A refused ingest request: shown live (at most `maxRejectionsPerFrame` per frame; the rest are counted). */
+  onRejection(rejection: RejectedRequest): void;
   subscribe(client: FeedClient): () => void;
   readonly clients: number;
   close(): void;
@@ -30,15 +35,21 @@ export interface LiveFeedOptions {
   heartbeatMs?: number;
 }
 
+/** Rejections go out at most this often, at most `maxRejectionsPerFrame` at a time: a flood of bad requests must not flood the pages. */
+const rejectionFrameMs = 250;
+const storedFrameMs = 1_000;
+const maxRejectionsPerFrame = 20;
+
 export function sseFrame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /**
- * Turns engine attempts into list rows for connected pages. Attempts are
- * coalesced per (integration, message) and looked up in the spool only while a
- * page is watching, so a busy engine with no one looking costs nothing, and a
- * burst never queues without bound (pages are told to resync instead).
+ * Turns engine attempts into list rows (one per event, with every integration's state) for
+ * connected pages, and tells them of refused ingest requests. Attempts are coalesced per
+ * (integration, message) and looked up in the spool only while a page is watching, so a busy
+ * engine with no one looking costs nothing, and a burst never queues without bound (pages are
+ * told to resync instead).
  */
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const { spool, redact } = options;
@@ -49,33 +60,47 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   let overflowed = false;
   let scheduled = false;
   let closed = false;
+  const rejections: RejectedRequest[] = [];
+  let suppressedRejections = 0;
+  let rejectionTimer: NodeJS.Timeout | undefined;
+  let storedTimer: NodeJS.Timeout | undefined;
 
   const broadcast = (frame: string) => {
     for (const client of clients) if (!client(frame)) clients.delete(client);
   };
 
+  const flushRejections = () => {
+    rejectionTimer = undefined;
+    if (closed || rejections.length === 0) return;
+    broadcast(sseFrame('rejections', redact({ rejections: rejections.splice(0), suppressed: suppressedRejections })));
+    suppressedRejections = 0;
+  };
+
   const heartbeat = setInterval(() => broadcast(': ping\n\n'), options.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
-  const rowFor = (notice: AttemptNotice, entries: DeliveryEntry[] | undefined): DeliveryEntry => {
-    const known = entries?.find((d) => d.integration === notice.integration);
-    if (known !== undefined) {
-      const { history: _history, ...entry } = known as DeliveryEntry & { history?: unknown };
-      return entry;
-    }
-    // The spool no longer has it (or failed to answer): show what the engine said.
+  /** The event's row as the list shows it; if the spool cannot say (pruned, failing), what the engine said. */
+  const rowFor = async (messageId: string, notices: AttemptNotice[]): Promise<EventSummary> => {
+    const found = (await spool.findEvents({ messageId, limit: 1 }).catch(() => undefined))?.events[0];
+    if (found !== undefined) return found;
     const now = Date.now();
     return {
-      id: `${notice.integration}:${notice.messageId}`,
-      integration: notice.integration,
-      messageId: notice.messageId,
-      eventType: 'unknown',
-      userKey: '',
-      state: notice.state as DeliveryEntry['state'],
-      attempts: notice.attempts ?? 0,
-      createdAt: now,
-      updatedAt: now,
-      ...(notice.result === undefined ? {} : { lastResult: notice.result as DeliveryEntry['lastResult'] }),
+      messageId,
+      source: '',
+      type: 'unknown',
+      receivedAt: now,
+      deliveries: notices.map((notice) => ({
+        id: `${notice.integration}:${messageId}`,
+        integration: notice.integration,
+        messageId,
+        eventType: 'unknown',
+        userKey: '',
+        state: notice.state as DeliveryEntry['state'],
+        attempts: notice.attempts ?? 0,
+        createdAt: now,
+        updatedAt: now,
+        ...(notice.result === undefined ? {} : { lastResult: notice.result as DeliveryEntry['lastResult'] }),
+      })),
     };
   };
 
@@ -91,8 +116,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       for (const [, notice] of batch) byMessage.set(notice.messageId, [...(byMessage.get(notice.messageId) ?? []), notice]);
       for (const [messageId, notices] of byMessage) {
         if (closed || clients.size === 0) return;
-        const detail = await spool.event(messageId).catch(() => undefined);
-        for (const notice of notices) broadcast(sseFrame('delivery', redact(rowFor(notice, detail?.deliveries))));
+        broadcast(sseFrame('event', redact(await rowFor(messageId, notices))));
       }
     } finally {
       scheduled = false;
@@ -119,6 +143,19 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       }
       schedule();
     },
+    onStored() {
+      if (closed || clients.size === 0 || storedTimer !== undefined) return;
+      storedTimer = setTimeout(() => {
+        storedTimer = undefined;
+        if (!closed) broadcast(sseFrame('stored', {}));
+      }, storedFrameMs);
+    },
+    onRejection(rejection) {
+      if (closed || clients.size === 0) return;
+      if (rejections.length < maxRejectionsPerFrame) rejections.push(rejection);
+      else suppressedRejections++;
+      rejectionTimer ??= setTimeout(flushRejections, rejectionFrameMs);
+    },
     subscribe(client) {
       clients.add(client);
       return () => void clients.delete(client);
@@ -129,6 +166,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     close() {
       closed = true;
       clearInterval(heartbeat);
+      clearTimeout(rejectionTimer);
+      clearTimeout(storedTimer);
       pending.clear();
       clients.clear();
     },

@@ -1,4 +1,5 @@
 import { createRetryPolicy, type Integration } from '@signal/core';
+import { laneConcurrency } from './concurrency.js';
 import { IntegrationLane } from './lane.js';
 import type { AttemptEvent, DeliveryEngine, DeliveryEngineOptions } from './types.js';
 
@@ -33,13 +34,12 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   };
 
   const concurrencyOf = (integration: Integration): number => {
-    const cap = Math.max(1, integration.limits.maxConcurrency);
     const wanted = options.concurrency?.[integration.id];
-    if (wanted === undefined) return cap;
-    if (wanted > cap) {
+    const cap = Math.max(1, integration.limits.maxConcurrency);
+    if (wanted !== undefined && wanted > cap) {
       options.logger.warn({ integration: integration.id, wanted, cap }, `concurrency for ${integration.id} is capped at the plugin's maxConcurrency (${cap})`);
     }
-    return Math.max(1, Math.min(cap, Math.floor(wanted)));
+    return laneConcurrency(integration, wanted);
   };
 
   const lanes = new Map<string, IntegrationLane>();

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { faultDelayMs, faultReply, normalAnswer, type VendorFault, type VendorReply } from './faults.js';
 
 /**
  * Loopback stand-ins for the vendors, answering as the real APIs do on
@@ -11,6 +12,8 @@ export interface FakeVendor {
   url: string;
   /** Requests received, newest last (capped). */
   received: { method: string; path: string; body: string }[];
+  /** How it answers now (set from the debugger in `signal dev`). */
+  fault: VendorFault;
 }
 
 export interface FakeVendors {
@@ -18,7 +21,7 @@ export interface FakeVendors {
   close(): Promise<void>;
 }
 
-type Reply = { status: number; body?: unknown };
+type Reply = VendorReply;
 
 function safeJson(text: string): unknown {
   try {
@@ -44,7 +47,7 @@ const answers: Record<FakeVendor['name'], (req: IncomingMessage, body: string) =
 };
 
 async function startOne(name: FakeVendor['name'], port: number): Promise<{ vendor: FakeVendor; server: Server }> {
-  const vendor: FakeVendor = { name, url: '', received: [] };
+  const vendor: FakeVendor = { name, url: '', received: [], fault: normalAnswer };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -52,9 +55,16 @@ async function startOne(name: FakeVendor['name'], port: number): Promise<{ vendo
       const body = Buffer.concat(chunks).toString('utf8');
       vendor.received.push({ method: req.method ?? 'GET', path: req.url ?? '/', body });
       if (vendor.received.length > 200) vendor.received.shift();
-      const reply = answers[name](req, body);
-      if (reply.body === undefined) res.writeHead(reply.status).end();
-      else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
+      const { fault } = vendor;
+      const answer = () => {
+        const reply = faultReply(fault) ?? answers[name](req, body);
+        if (res.destroyed) return;
+        if (reply.body === undefined) res.writeHead(reply.status, reply.headers).end();
+        else res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
+      };
+      const delay = faultDelayMs(fault);
+      if (delay === 0) answer();
+      else setTimeout(answer, delay).unref();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -72,7 +82,16 @@ export async function startFakeVendors(): Promise<FakeVendors> {
   return {
     vendors: started.map((s) => s.vendor),
     close: async () => {
-      await Promise.all(started.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))));
+      await Promise.all(
+        started.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.server.close(() => resolve());
+              // Keep-alive sockets and a slow answer still pending must not hold close() up.
+              s.server.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

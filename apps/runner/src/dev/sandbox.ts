@@ -5,6 +5,7 @@ import { startRunner, type Runner } from '../runner.js';
 import { consoleLogger } from './console-logger.js';
 import { formatAttempt } from './attempt-line.js';
 import { startFakeVendors, type FakeVendors } from './fake-vendors.js';
+import { describeFault, type VendorFaultControl } from './faults.js';
 import { devAdminToken, devWriteKey, sampleConfig } from './sample-config.js';
 
 export interface SandboxOptions {
@@ -15,7 +16,7 @@ export interface SandboxOptions {
   colour?: boolean;
   verbose?: boolean;
   /** Engine timing (tests). */
-  engine?: { lingerMs?: number; pollIntervalMs?: number };
+  engine?: { lingerMs?: number; pollIntervalMs?: number; authPauseMs?: number };
 }
 
 export interface Sandbox {
@@ -36,9 +37,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     const loaded = await loadConfigText(config, { file: '(signal dev sample config)', dir: process.cwd(), env: {} });
     const names = new Map<string, string>();
+    // The sample config names each integration after its fake vendor.
+    const vendorFaults: VendorFaultControl = {
+      list: () => vendors.vendors.map((v) => ({ vendor: v.name, url: v.url, integrations: [v.name], fault: v.fault })),
+      set: (name, fault) => {
+        const vendor = vendors.vendors.find((v) => v.name === name);
+        if (vendor === undefined) return false;
+        vendor.fault = fault;
+        print(`fake ${name} now answers ${describeFault(fault)}`);
+        return true;
+      },
+    };
     runner = await startRunner(loaded, {
+      vendorFaults,
       logger: consoleLogger({ verbose: options.verbose === true, write: print }),
-      ...(options.engine === undefined ? {} : { engine: options.engine }),
+      // A paused integration probes again after 30 s (not 5 min): the demo of a 401 recovers on its own too.
+      engine: { authPauseMs: 30_000, ...options.engine },
       onAttempt: (e) => {
         const known = names.get(e.messageId);
         const show = (eventName?: string) => print(formatAttempt(e, { colour: options.colour ?? false, ...(eventName === undefined ? {} : { eventName }) }));
@@ -73,7 +87,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   print('');
   print('Signal sandbox is running. No accounts needed: the vendors below are local fakes.');
   print('');
-  print(`  debugger      ${url}/debugger?token=${devAdminToken}   (live events, payloads, vendor responses)`);
+  print(`  debugger      ${url}/debugger?token=${devAdminToken}   (live events, payloads, vendor responses; make a fake vendor fail under Integrations)`);
   print(`  collector     ${url}/v1/track  (also /v1/page, /v1/identify, /v1/group, /v1/batch)`);
   print(`  write key     ${devWriteKey}   (HTTP Basic user name, or "writeKey" in the body)`);
   print(`  delivery log  ${url}/api/deliveries   ·   ${url}/api/events/<message_id>   (Authorization: Bearer ${devAdminToken})`);
@@ -87,6 +101,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   print(curl);
   print('');
   print('Each delivery attempt appears below: integration, event, state, HTTP status, duration. Ctrl-C stops.');
+  print('To see retries, a pause, a dead letter and a replay: in the debugger, Integrations → "Fake vendor answers".');
   print('');
   return {
     runner,

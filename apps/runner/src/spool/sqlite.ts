@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { userKeyOf, type DeliveryResult, type Exchange, type SignalEvent } from '@signal/core';
 import { SpoolError } from './errors.js';
+import { sqliteEventFinder } from './sqlite-find-events.js';
 import { rebuiltIndexes, schema, schemaVersion, tableMigrations } from './sqlite-schema.js';
 import { applyTraitsMemory, mergeRemembered, traitKeys, type Traits } from './traits.js';
 import type {
@@ -461,6 +462,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     ...(row.last_result === null ? {} : { lastResult: JSON.parse(row.last_result) as DeliveryResult }),
   });
 
+  const findEvents = sqliteEventFinder(db, toEntry);
+
   const guard = <T>(what: string, fn: () => T): Promise<T> => {
     if (closed) return Promise.reject(new SpoolError(`cannot ${what}: the spool is closed`));
     try {
@@ -578,6 +581,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         const sql = `SELECT * FROM jobs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id DESC LIMIT ${limit}`;
         return (db.prepare(sql).all(...args) as JobRow[]).map(toEntry);
       }),
+
+    findEvents: (query) => guard('search events', () => findEvents(query)),
 
     event: (messageId, source) =>
       guard('read an event', () => {

@@ -104,6 +104,47 @@ export interface DeliveryEntry {
   lastResult?: DeliveryResult;
 }
 
+/**
+ * The event debugger's search: one row per event (newest first), each with its deliveries.
+ * All filters are exact except `eventName` (case-insensitive); they combine with AND.
+ */
+export interface EventQuery {
+  messageId?: string;
+  /** Matches the event's `user_id` or its `anonymous_id`. */
+  user?: string;
+  /** The track event name, or the page/screen name. */
+  eventName?: string;
+  /** Only events with a delivery to this integration (and, with `state`, in that state there). */
+  integration?: string;
+  state?: JobState | 'failed';
+  limit?: number;
+  /** Cursor: `next` of the previous page. */
+  before?: string;
+}
+
+export interface EventSummary {
+  messageId: string;
+  source: string;
+  type: string;
+  eventName?: string;
+  userId?: string;
+  anonymousId?: string;
+  /** Epoch ms when the collector stored it. */
+  receivedAt: number;
+  /** One per integration the event was routed to. */
+  deliveries: DeliveryEntry[];
+}
+
+export interface EventPage {
+  events: EventSummary[];
+  /**
+   * Present when older events remain unexamined: pass it as `before`. A driver may examine a
+   * bounded number of events per call (so a search never stalls the process); a page can then
+   * hold fewer than `limit` events, even none, and still have a `next`.
+   */
+  next?: string;
+}
+
 export interface DeliveryDetail extends DeliveryEntry {
   history: AttemptRecord[];
 }
@@ -167,6 +208,8 @@ export interface Spool {
   /** Synchronous, cheap: the outcome of the latest write. */
   health(): SpoolHealth;
   deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]>;
+  /** Events with their deliveries, newest first, filtered (the event debugger's list and search). */
+  findEvents(query: EventQuery): Promise<EventPage>;
   /** An event by message id; ids dedupe per source, so with two sources sharing an id, `source` picks one (default: the latest stored). */
   event(messageId: string, source?: string): Promise<EventDetail | undefined>;
   /** Earliest retry time among an integration's waiting jobs (for the scheduler's sleep), or undefined. */

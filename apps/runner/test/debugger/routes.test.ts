@@ -1,6 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerDebugger } from '../../src/debugger/index.js';
+import { RejectionFeed } from '../../src/collector/rejections.js';
+import { registerDebugger, type DebuggerOptions } from '../../src/debugger/index.js';
+import type { VendorFault, VendorFaultControl } from '../../src/dev/faults.js';
+import { fixtureIntegrations } from './integrations-fixture.js';
 import { openSpoolFixture, type SpoolFixture } from './spool-fixture.js';
 
 // The debugger's HTTP surface without a browser: auth, the disabled state, the API, the live stream.
@@ -9,10 +12,10 @@ const bearer = (t = TOKEN) => ({ authorization: `Bearer ${t}` });
 let fx: SpoolFixture;
 let app: FastifyInstance;
 
-async function start(options: { adminToken?: string; redact?: (text: string) => string } = { adminToken: TOKEN }) {
+async function start(options: Partial<Pick<DebuggerOptions, 'adminToken' | 'redact' | 'rejections' | 'vendorFaults'>> = { adminToken: TOKEN }) {
   fx = openSpoolFixture();
   app = Fastify();
-  await registerDebugger(app, { spool: fx.spool, engine: fx.engine, integrations: ['leanplum', 'webhook'], ...options });
+  await registerDebugger(app, { spool: fx.spool, engine: fx.engine, integrations: fixtureIntegrations(), ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 }
@@ -22,13 +25,14 @@ afterEach(async () => {
   await fx?.cleanup();
 });
 
-const routes = ['/debugger', '/debugger/stream', '/debugger/api/integrations', '/debugger/api/deliveries', '/debugger/api/events/m-1'];
+const routes = ['/debugger', '/debugger/stream', '/debugger/api/integrations', '/debugger/api/deliveries', '/debugger/api/events', '/debugger/api/events/m-1', '/debugger/api/rejections', '/debugger/api/dev/vendors'];
+const posts = ['/debugger/api/replay', '/debugger/api/integrations/webhook/resume', '/debugger/api/integrations/webhook/send-test', '/debugger/api/dev/vendors/webhook/fault'];
 
 describe('debugger auth', () => {
   it('is locked (401 saying how to get a token) when no admin token is configured: never open', async () => {
     await start({});
-    for (const url of [...routes, '/debugger/api/replay']) {
-      const res = await app.inject({ method: url.endsWith('replay') ? 'POST' : 'GET', url, headers: bearer() });
+    for (const url of [...routes, ...posts]) {
+      const res = await app.inject({ method: posts.includes(url) ? 'POST' : 'GET', url, headers: bearer() });
       expect(res.statusCode, url).toBe(401);
       expect(res.json().error, url).toMatch(/set server\.admin_token/);
     }
@@ -42,13 +46,15 @@ describe('debugger auth', () => {
       expect((await app.inject({ url, headers: bearer('short') })).statusCode, url).toBe(401);
       expect((await app.inject({ url: `${url}?token=wrong-token-value` })).statusCode, url).toBe(401);
     }
-    const replay = await app.inject({ method: 'POST', url: '/debugger/api/replay', payload: {} });
-    expect(replay.statusCode).toBe(401);
+    for (const url of posts) {
+      expect((await app.inject({ method: 'POST', url, payload: {} })).statusCode, url).toBe(401);
+      expect((await app.inject({ method: 'POST', url, payload: {}, headers: bearer('admin-token-for-tests-2') })).statusCode, url).toBe(401);
+    }
   });
 
   it('accepts the token as a Bearer header everywhere, and as ?token= only on the page, which answers with a session cookie', async () => {
     await start();
-    expect((await app.inject({ url: '/debugger/api/integrations', headers: bearer() })).json()).toEqual({ integrations: ['leanplum', 'webhook'] });
+    expect((await app.inject({ url: '/debugger/api/integrations', headers: bearer() })).json().integrations.map((i: { id: string }) => i.id)).toEqual(['leanplum', 'webhook']);
     expect((await app.inject({ url: `/debugger/api/integrations?token=${TOKEN}` })).statusCode).toBe(401);
     expect((await app.inject({ url: `/debugger/stream?token=${TOKEN}` })).statusCode).toBe(401);
     const page = await app.inject({ url: `/debugger?token=${TOKEN}` });
@@ -134,7 +140,7 @@ describe('debugger API', () => {
 });
 
 describe('debugger live stream', () => {
-  it('streams each engine attempt as a list row, and app.close() ends open streams', async () => {
+  it('streams each engine attempt as its event\'s list row, and app.close() ends open streams', async () => {
     const base = await start();
     const unauthorized = await fetch(`${base}/debugger/stream`);
     expect(unauthorized.status).toBe(401);
@@ -155,15 +161,149 @@ describe('debugger live stream', () => {
 
     await fx.accept({ type: 'track', event: 'Order Completed', userId: 'u9', messageId: 'live-1' }, ['leanplum']);
     await fx.settle('live-1', 'leanplum', 'delivered', { result: { status: 'delivered' } });
-    await until(/event: delivery\ndata: .*\n\n/);
-    const row = JSON.parse(/event: delivery\ndata: (.*)\n/.exec(text)![1]!);
-    expect(row).toMatchObject({ integration: 'leanplum', messageId: 'live-1', state: 'delivered', eventName: 'Order Completed', userKey: 'u9' });
-    expect(row.history).toBeUndefined();
+    await until(/event: event\ndata: .*\n\n/);
+    const row = JSON.parse(/event: event\ndata: (.*)\n/.exec(text)![1]!);
+    // One row per event, with every integration's delivery in it.
+    expect(row).toMatchObject({ messageId: 'live-1', type: 'track', eventName: 'Order Completed', userId: 'u9', source: 'web' });
+    expect(row.deliveries.map((d: { integration: string; state: string }) => `${d.integration}:${d.state}`)).toEqual(['leanplum:delivered']);
+    expect(row.deliveries[0].history).toBeUndefined();
 
     await app.close();
     // Resolves only if close() ended the stream (otherwise the test times out).
     let ended = false;
     while (!ended) ended = (await reader.read().catch(() => ({ done: true }))).done;
     expect(ended).toBe(true);
+  });
+});
+
+describe('debugger API: events, replay of one event, integrations, rejections, fake vendors', () => {
+  const get = (url: string) => app.inject({ url, headers: bearer() });
+  const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, headers: bearer(), payload: payload as object });
+
+  it('lists one row per event with a delivery per integration, and searches by message id, user, anonymous id and event name', async () => {
+    await start();
+    await fx.accept({ type: 'track', event: 'Order Completed', userId: 'buyer-1', anonymousId: 'anon-1', messageId: 'e-1' }, ['leanplum', 'webhook']);
+    await fx.accept({ type: 'track', event: 'Product Viewed', anonymousId: 'anon-2', messageId: 'e-2' }, ['leanplum', 'webhook']);
+    await fx.settle('e-1', 'leanplum', 'delivered', { result: { status: 'delivered' } });
+
+    const all = (await get('/debugger/api/events')).json();
+    expect(all.events.map((e: { messageId: string }) => e.messageId)).toEqual(['e-2', 'e-1']);
+    const e1 = all.events[1];
+    expect(e1).toMatchObject({ type: 'track', eventName: 'Order Completed', userId: 'buyer-1', anonymousId: 'anon-1' });
+    expect(e1.deliveries.map((d: { integration: string; state: string }) => `${d.integration}:${d.state}`).sort()).toEqual(['leanplum:delivered', 'webhook:pending']);
+
+    const ids = async (query: string) => (await get(`/debugger/api/events?${query}`)).json().events.map((e: { messageId: string }) => e.messageId);
+    expect(await ids('message_id=e-2')).toEqual(['e-2']);
+    expect(await ids('user=buyer-1')).toEqual(['e-1']);
+    expect(await ids('user=anon-1')).toEqual(['e-1']);
+    expect(await ids('user=anon-2')).toEqual(['e-2']);
+    expect(await ids('event=order%20completed')).toEqual(['e-1']);
+    expect(await ids('state=delivered')).toEqual(['e-1']);
+    expect(await ids('integration=webhook&state=pending')).toEqual(['e-2', 'e-1']);
+    // Blank fields mean "any" (the page sends its empty inputs).
+    expect(await ids('message_id=&user=&event=')).toEqual(['e-2', 'e-1']);
+    expect((await get('/debugger/api/events?state=bogus')).statusCode).toBe(400);
+    expect((await get('/debugger/api/events?before=%3Cscript%3E')).statusCode).toBe(400);
+    expect((await get(`/debugger/api/events?user=${'x'.repeat(401)}`)).json().error).toMatch(/^user: /);
+  });
+
+  it('replays one delivered event to one integration only with force, and never in bulk', async () => {
+    await start();
+    await fx.accept({ type: 'track', event: 'X', userId: 'u1', messageId: 'f-1' }, ['leanplum', 'webhook']);
+    await fx.settle('f-1', 'leanplum', 'delivered', { result: { status: 'delivered' } });
+    await fx.settle('f-1', 'webhook', 'delivered', { result: { status: 'delivered' } });
+
+    const unforced = await post('/debugger/api/replay', { integration: 'leanplum', state: 'delivered', message_ids: ['f-1'] });
+    expect(unforced.statusCode).toBe(400);
+    expect(unforced.json().error).toMatch(/sends them to the vendor again.*force: true/);
+    const bulk = await post('/debugger/api/replay', { state: 'delivered', force: true });
+    expect(bulk.statusCode).toBe(400);
+    expect((await post('/debugger/api/replay', { state: 'delivered', message_ids: ['f-1'], force: 'yes' })).statusCode).toBe(400);
+
+    const forced = await post('/debugger/api/replay', { integration: 'leanplum', state: 'delivered', message_ids: ['f-1'], force: true });
+    expect(forced.json()).toEqual({ replayed: 1, status: 'delivered', integration: 'leanplum', forced: true });
+    const states = Object.fromEntries((await fx.spool.event('f-1'))!.deliveries.map((d) => [d.integration, d.state]));
+    expect(states).toEqual({ leanplum: 'pending', webhook: 'delivered' });
+    expect(fx.engine.woken).toEqual(['leanplum']);
+  });
+
+  it('describes each integration: plugin and version, preset, the merged event map, consent, concurrency, queue, pause; resume ends a pause', async () => {
+    await start();
+    await fx.accept({ type: 'track', event: 'X', userId: 'u1', messageId: 'q-1' }, ['leanplum', 'webhook']);
+    await fx.accept({ type: 'track', event: 'X', userId: 'u2', messageId: 'q-2' }, ['webhook']);
+    fx.engine.pausedNow['webhook'] = 'the vendor refused its credentials (HTTP 401)';
+
+    const { integrations } = (await get('/debugger/api/integrations')).json();
+    const lp = integrations.find((i: { id: string }) => i.id === 'leanplum');
+    expect(lp).toMatchObject({ plugin: '@signal/leanplum', pluginName: 'Leanplum', preset: 'retail', consent: [], concurrency: 1, paused: null, queue: { depth: 1 } });
+    expect(lp.version).toMatch(/^\d+\.\d+\.\d+/);
+    const rule = (event: string) => lp.eventMap.events.find((r: { event: string }) => r.event === event);
+    // Preset rule kept as is; preset rule renamed by an override (its fields stay); a rule only the override has.
+    expect(rule('Order Completed')).toEqual({ event: 'Order Completed', to: 'Purchase', fields: { value: 'properties.revenue', currencyCode: 'properties.currency' }, omit: ['products'], origin: 'preset' });
+    expect(rule('Product Added')).toEqual({ event: 'Product Added', to: 'AddToBasket', origin: 'preset + override' });
+    expect(rule('Wishlist Product Added')).toEqual({ event: 'Wishlist Product Added', to: 'Wishlist', origin: 'override' });
+    expect(lp.eventMap.unmapped).toBe('drop');
+    // The retail preset leaves products out of Purchase only (its own rule), nothing from every event.
+    expect(lp.eventMap.properties).toBeUndefined();
+
+    const wh = integrations.find((i: { id: string }) => i.id === 'webhook');
+    expect(wh).toMatchObject({ consent: ['marketing'], concurrency: 4, paused: 'the vendor refused its credentials (HTTP 401)', queue: { depth: 2 }, eventMap: { unmapped: 'passthrough', events: [] } });
+    expect(wh.fakeVendor).toBeUndefined();
+
+    expect((await post('/debugger/api/integrations/nope/resume', {})).statusCode).toBe(404);
+    expect((await post('/debugger/api/integrations/webhook/resume', {})).json()).toEqual({ resumed: 'webhook' });
+    expect((await get('/debugger/api/integrations')).json().integrations.find((i: { id: string }) => i.id === 'webhook').paused).toBeNull();
+  });
+
+  it('keeps recent rejected ingest requests for the page and streams new ones live', async () => {
+    const rejections = new RejectionFeed();
+    const base = await start({ adminToken: TOKEN, rejections });
+    rejections.emit({ at: Date.now(), status: 401, reason: 'unknown write key', path: '/v1/track', ip: '127.0.0.1', userAgent: 'curl/8' });
+    expect((await get('/debugger/api/rejections')).json().rejections).toEqual([expect.objectContaining({ status: 401, reason: 'unknown write key', path: '/v1/track' })]);
+
+    const res = await fetch(`${base}/debugger/stream`, { headers: bearer() });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!/event: ready/.test(text)) text += (await reader.read()).value ?? '';
+    rejections.emit({ at: Date.now(), status: 400, reason: 'batch.0.user_id: user_id or anonymous_id is required', path: '/v1/batch', source: 'web', ip: '127.0.0.1' });
+    while (!/event: rejections\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? '';
+    const frame = JSON.parse(/event: rejections\ndata: (.*)\n/.exec(text)![1]!);
+    expect(frame.rejections).toEqual([expect.objectContaining({ status: 400, source: 'web', path: '/v1/batch' })]);
+    await reader.cancel();
+    const list = (await get('/debugger/api/rejections')).json().rejections;
+    expect(list.map((r: { status: number }) => r.status)).toEqual([400, 401]);
+  });
+
+  it('changes a fake vendor\'s answer in signal dev only, with a validated body', async () => {
+    const set: [string, VendorFault][] = [];
+    const control: VendorFaultControl = {
+      list: () => [{ vendor: 'webhook', url: 'http://127.0.0.1:1', integrations: ['webhook'], fault: set.at(-1)?.[1] ?? { mode: 'normal' } }],
+      set: (vendor, fault) => (vendor === 'webhook' ? (set.push([vendor, fault]), true) : false),
+    };
+    await start({ adminToken: TOKEN, vendorFaults: control });
+    expect((await post('/debugger/api/dev/vendors/webhook/fault', { mode: 'rate-limit' })).json()).toEqual({ vendor: 'webhook', fault: { mode: 'rate-limit', retry_after_s: 5 } });
+    expect((await post('/debugger/api/dev/vendors/webhook/fault', { mode: 'explode' })).statusCode).toBe(400);
+    expect((await post('/debugger/api/dev/vendors/webhook/fault', { mode: 'slow', delay_ms: 10 })).statusCode).toBe(400);
+    expect((await post('/debugger/api/dev/vendors/nope/fault', { mode: 'error' })).statusCode).toBe(404);
+    expect(set).toEqual([['webhook', { mode: 'rate-limit', retry_after_s: 5 }]]);
+    const wh = (await get('/debugger/api/integrations')).json().integrations.find((i: { id: string }) => i.id === 'webhook');
+    expect(wh.fakeVendor).toEqual({ vendor: 'webhook', url: 'http://127.0.0.1:1', fault: { mode: 'rate-limit', retry_after_s: 5 } });
+  });
+
+  it('takes JSON bodies only (no form or text/plain shapes another site could post)', async () => {
+    await start();
+    for (const url of posts) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+        const res = await app.inject({ method: 'POST', url, headers: { ...bearer(), 'content-type': type }, payload: '{"state":"dead"}' });
+        expect(res.statusCode, `${url} ${type}`).toBe(415);
+      }
+    }
+    expect((await post('/debugger/api/replay', { state: 'dead' })).statusCode).toBe(200);
+  });
+
+  it('has no fake-vendor routes outside signal dev', async () => {
+    await start();
+    expect((await get('/debugger/api/dev/vendors')).statusCode).toBe(404);
+    expect((await post('/debugger/api/dev/vendors/webhook/fault', { mode: 'error' })).statusCode).toBe(404);
   });
 });

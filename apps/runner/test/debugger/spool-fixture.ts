@@ -7,10 +7,18 @@ import { openSqliteSpool } from '../../src/spool/sqlite.js';
 import type { Spool } from '../../src/spool/types.js';
 import type { AttemptNotice } from '../../src/debugger/index.js';
 
-/** A throwaway SQLite spool plus an EventEmitter standing in for the delivery engine. */
+/** A throwaway SQLite spool plus an EventEmitter standing in for the delivery engine (attempts, wake, pauses). */
 export interface SpoolFixture {
   spool: Spool;
-  engine: EventEmitter & { on(event: 'attempt', fn: (e: AttemptNotice) => void): EventEmitter; wake(integration?: string): void; woken: (string | undefined)[] };
+  engine: EventEmitter & {
+    on(event: 'attempt', fn: (e: AttemptNotice) => void): EventEmitter;
+    wake(integration?: string): void;
+    woken: (string | undefined)[];
+    /** What paused() answers; resume() deletes from it. */
+    pausedNow: Record<string, string>;
+    paused(): Record<string, string>;
+    resume(integration: string): void;
+  };
   /** Stores an event routed to `integrations`; returns it. */
   accept(input: Record<string, unknown>, integrations: string[]): Promise<SignalEvent>;
   /** Claims the event's job for `integration`, records one attempt ending in `state`, and emits it as the engine would. */
@@ -27,7 +35,14 @@ export function openSpoolFixture(): SpoolFixture {
   const dir = mkdtempSync(join(tmpdir(), 'signal-debugger-'));
   const spool = openSqliteSpool({ path: join(dir, 'signal.db') });
   const woken: (string | undefined)[] = [];
-  const engine = Object.assign(new EventEmitter(), { woken, wake: (id?: string) => void woken.push(id) }) as SpoolFixture['engine'];
+  const pausedNow: Record<string, string> = {};
+  const engine = Object.assign(new EventEmitter(), {
+    woken,
+    wake: (id?: string) => void woken.push(id),
+    pausedNow,
+    paused: () => ({ ...pausedNow }),
+    resume: (id: string) => void delete pausedNow[id],
+  }) as SpoolFixture['engine'];
   return {
     spool,
     engine,

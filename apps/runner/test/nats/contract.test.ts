@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import { spoolContract } from '../spool/contract.js';
+import { findEventsContract } from '../spool/find-events-contract.js';
 import { natsMissing, sandbox, type Sandbox } from './nats-available.js';
 
 // The driver-agnostic spool contract, against JetStream. Nak delays and ack_wait run on
@@ -19,6 +20,17 @@ if (!natsMissing) {
       sb = undefined;
     },
     { timeTravel: false },
+  );
+  findEventsContract(
+    'nats',
+    async () => {
+      sb = await sandbox();
+      return sb.open({ hold_recheck_ms: 200 });
+    },
+    async () => {
+      await sb?.dispose();
+      sb = undefined;
+    },
   );
 } else {
   describe.skip('spool contract: nats', () => it('needs NATS JetStream (see nats-available.ts)', () => undefined));

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SignalEvent } from '@signal/core';
 import { openSqliteSpool } from '../../src/spool/sqlite.js';
 import { makeEvent, spoolContract } from './contract.js';
+import { findEventsContract } from './find-events-contract.js';
+import { findEventsScanLimit } from '../../src/spool/sqlite-find-events.js';
 
 let dir = '';
 const file = () => join(dir, 'nested', 'signal.db');
@@ -18,6 +20,15 @@ spoolContract(
   },
   async () => rmSync(dir, { recursive: true, force: true }),
   { reopen: async () => openSqliteSpool({ path: file() }) },
+);
+
+findEventsContract(
+  'sqlite',
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    return openSqliteSpool({ path: file() });
+  },
+  async () => rmSync(dir, { recursive: true, force: true }),
 );
 
 describe('sqlite spool specifics', () => {
@@ -215,6 +226,27 @@ describe('sqlite spool retention', () => {
     expect(count(`SELECT COUNT(*) AS n FROM attempts`)).toBe(0);
     expect(count(`SELECT COUNT(*) AS n FROM exchanges`)).toBe(0);
     db.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
+describe('sqlite findEvents', () => {
+  it('findEvents examines a bounded number of events per call and says where to go on, so a search never holds the process for long', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    const spool = openSqliteSpool({ path: join(tmp, 'spool.db') });
+    const needle = makeEvent('needle-user');
+    await spool.append([{ event: needle, integrations: ['a'], source: 'web' }]);
+    const hay = Array.from({ length: findEventsScanLimit + 10 }, (_, i) => ({ event: makeEvent(`hay-${i}`), integrations: ['a'], source: 'web' }));
+    await spool.append(hay);
+    const first = await spool.findEvents({ user: 'needle-user' });
+    expect(first.events).toEqual([]);
+    expect(first.next).toBeDefined();
+    const second = await spool.findEvents({ user: 'needle-user', before: first.next! });
+    expect(second.events.map((e) => e.messageId)).toEqual([needle.message_id]);
+    expect(second.next).toBeUndefined();
+    // A message id is an index lookup: found at once, however old.
+    expect((await spool.findEvents({ messageId: needle.message_id })).events).toHaveLength(1);
+    await spool.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 });

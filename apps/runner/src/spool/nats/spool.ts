@@ -9,6 +9,9 @@ import {
   type DeliveryEntry,
   type DeliveryQuery,
   type EventDetail,
+  type EventPage,
+  type EventQuery,
+  type EventSummary,
   type Job,
   type JobState,
   type JobUpdate,
@@ -465,6 +468,65 @@ export class NatsSpool implements Spool {
       const { history: _h, tallySeq: _t, source: _s, ...entry } = e;
       return entry;
     });
+  }
+
+  /**
+   * Reads the whole events stream (and, to filter by delivery state, the log) per call, as
+   * deliveries() reads the log: fine for a debugger page, not a hot path.
+   */
+  async findEvents(query: EventQuery): Promise<EventPage> {
+    let stored: { value: EventRecord; seq: number }[];
+    if (query.messageId !== undefined) {
+      // Every source that used this id (ids dedupe per source).
+      stored = (await scanStream<EventRecord>(this.nc, this.jsm, this.names.streams.events, this.names.eventAnySource(query.messageId), DeliverPolicy.LastPerSubject)).sort((a, b) => b.seq - a.seq);
+    } else {
+      stored = (await scanStream<EventRecord>(this.nc, this.jsm, this.names.streams.events, `${this.names.prefix}.event.>`, DeliverPolicy.LastPerSubject)).sort((a, b) => b.seq - a.seq);
+    }
+    const nameOf = (e: SignalEvent) => e.event ?? e.name;
+    const wantedName = query.eventName?.toLowerCase();
+    const cursor = query.before === undefined ? Infinity : Number(query.before);
+    const candidates = stored.filter(({ value: { event }, seq }) =>
+      seq < cursor &&
+      (query.user === undefined || event.user_id === query.user || event.anonymous_id === query.user) &&
+      (wantedName === undefined || nameOf(event)?.toLowerCase() === wantedName),
+    );
+    const entriesOf = async (record: EventRecord): Promise<DeliveryEntry[]> =>
+      (await Promise.all(record.integrations.map((i) => this.log.get<StoredEntry>(this.names.log(i, record.source, record.event.message_id))))).flatMap((d) => {
+        if (d === undefined) return [];
+        const { history: _h, tallySeq: _t, source: _s, ...entry } = d.value;
+        return [entry];
+      });
+    // A delivery filter reads the log once (as deliveries() does), not one lookup per event.
+    let withDelivery: Set<string> | undefined;
+    if (query.integration !== undefined || query.state !== undefined) {
+      const inState = (state: JobState) =>
+        query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
+      const log = await this.log.scan<StoredEntry>(this.names.logFilter(query.integration));
+      withDelivery = new Set(log.filter((r) => inState(r.value.state)).map((r) => `${r.value.source}\u0000${r.value.messageId}`));
+    }
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 500));
+    const events: EventSummary[] = [];
+    let last: number | undefined;
+    for (const { value, seq } of candidates) {
+      if (events.length === limit) break;
+      if (withDelivery !== undefined && !withDelivery.has(`${value.source}\u0000${value.event.message_id}`)) continue;
+      const deliveries = await entriesOf(value);
+      const { event } = value;
+      const name = nameOf(event);
+      events.push({
+        messageId: event.message_id,
+        source: value.source,
+        type: event.type,
+        ...(name === undefined ? {} : { eventName: name }),
+        ...(event.user_id === undefined ? {} : { userId: event.user_id }),
+        ...(event.anonymous_id === undefined ? {} : { anonymousId: event.anonymous_id }),
+        receivedAt: value.storedAt,
+        deliveries,
+      });
+      last = seq;
+    }
+    const more = events.length === limit && candidates.some((c) => c.seq < last!);
+    return more ? { events, next: String(last) } : { events };
   }
 
   async event(messageId: string, source?: string): Promise<EventDetail | undefined> {

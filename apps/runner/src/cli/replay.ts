@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { JobState } from '../spool/types.js';
-import { fail } from './common.js';
+import { fail, UsageError } from './common.js';
 import { openLogTarget } from './delivery-log-client.js';
 
 export function registerReplay(program: Command): void {
@@ -15,7 +15,7 @@ export function registerReplay(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ signal replay --integration clevertap --status dead')
     .action(async (opts: { integration?: string; status: string; config?: string; url: string; token?: string }) => {
       try {
-        if (!['dead', 'rejected'].includes(opts.status)) throw new TypeError('--status must be dead or rejected');
+        if (!['dead', 'rejected'].includes(opts.status)) throw new UsageError(`--status must be dead or rejected (got "${opts.status}")`);
         const target = await openLogTarget({ url: opts.url, ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.token === undefined ? {} : { token: opts.token }) });
         try {
           const n = await target.replay({ state: opts.status as JobState, ...(opts.integration === undefined ? {} : { integration: opts.integration }) });

@@ -52,15 +52,22 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   return loadConfigText(text, { file: path, dir: dirname(path), ...options });
 }
 
-/** Collects issues once each (a problem found by two checks is reported once). */
+/**
+ * Collects issues once each (a problem found by two checks is reported once).
+ * A variable that is not set also fails every check of the value it was to
+ * fill (an empty string); those add nothing to "X is not set" and are left out.
+ */
 class Issues {
   readonly list: ConfigIssue[] = [];
   private readonly seen = new Set<string>();
-  constructor(private readonly lineOf: (path: readonly PropertyKey[]) => number | undefined) {}
+  constructor(
+    private readonly lineOf: (path: readonly PropertyKey[]) => number | undefined,
+    private readonly unsetPaths: readonly string[],
+  ) {}
   add(path: readonly PropertyKey[], message: string): void {
     const formatted = formatPath(path);
     const key = `${formatted}\n${message}`;
-    if (this.seen.has(key)) return;
+    if (this.seen.has(key) || this.unsetPaths.some((p) => formatted === p || formatted.startsWith(`${p}.`) || formatted.startsWith(`${p}[`))) return;
     this.seen.add(key);
     this.list.push({ path: formatted, line: this.lineOf(path), message });
   }
@@ -78,10 +85,10 @@ export async function loadConfigText(text: string, options: LoadOptions & { file
   if (parsed.source === undefined) throw new ConfigError(file, parsed.issues);
   const { lineOf } = parsed.source;
   const substituted = substituteEnv(parsed.source.value, options.env ?? process.env, lineOf);
-  const issues = new Issues(lineOf);
-  const listed = [...substituted.issues];
-  // A missing variable also fails the schema where it is used (an empty string); that issue adds nothing.
-  const unsetPaths = substituted.issues.map((i) => i.path);
+  const issues = new Issues(
+    lineOf,
+    substituted.issues.map((i) => i.path),
+  );
 
   const result = configSchema.safeParse(substituted.value);
   let config: SignalConfig | undefined;
@@ -91,7 +98,6 @@ export async function loadConfigText(text: string, options: LoadOptions & { file
     entries = config.integrations;
   } else {
     for (const issue of result.error.issues) {
-      if (unsetPaths.some((p) => formatPath(issue.path).startsWith(p))) continue;
       if (issue.code === 'unrecognized_keys') {
         const known = knownKeysAt(configSchema, issue.path);
         for (const key of issue.keys) issues.add([...issue.path, key], `is not a known key. ${unknownKeyFix([key], known)}`);
@@ -101,7 +107,7 @@ export async function loadConfigText(text: string, options: LoadOptions & { file
     }
     const partial = sectionsThatParse(substituted.value);
     for (const ri of referenceIssues(partial)) issues.add(ri.path, ri.message);
-    entries = partial.integrations;
+    entries = partial.loadable;
   }
 
   const integrations: LoadedIntegration[] = [];
@@ -111,7 +117,7 @@ export async function loadConfigText(text: string, options: LoadOptions & { file
       if (loaded !== undefined) integrations.push(loaded);
     }
   }
-  const all = [...listed, ...issues.list];
+  const all = [...substituted.issues, ...issues.list];
   if (all.length > 0 || config === undefined) throw new ConfigError(file, all);
 
   const routes = new Map<string, string[]>();
@@ -125,18 +131,41 @@ export async function loadConfigText(text: string, options: LoadOptions & { file
   return { file, dir, config, integrations, routes, ...(sqlitePath === undefined ? {} : { sqlitePath }) };
 }
 
-/** The sources, integrations and pipelines that are valid by themselves (holes where one is not). */
+/**
+ * The sources, integrations and pipelines that are valid by themselves (holes
+ * where one is not), for the checks between sections when the file as a whole
+ * is not valid. An invalid source or integration still counts by its id, so a
+ * pipeline naming it is not reported a second time.
+ */
 function sectionsThatParse(value: unknown) {
   const raw = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  const each = <T>(key: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): (T | undefined)[] => {
+  const each = <T>(key: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): { item: unknown; parsed?: T }[] => {
     const list = raw[key];
     if (!Array.isArray(list)) return [];
     return list.map((item: unknown) => {
       const r = schema.safeParse(item);
-      return r.success ? r.data : undefined;
+      return r.success ? { item, parsed: r.data } : { item };
     });
   };
-  return { sources: each('sources', sourceSchema), integrations: each('integrations', integrationSchema), pipelines: each('pipelines', pipelineSchema) };
+  const field = (item: unknown, key: string): string | undefined => {
+    const v = item !== null && typeof item === 'object' ? (item as Record<string, unknown>)[key] : undefined;
+    return typeof v === 'string' ? v : undefined;
+  };
+  const byId = <T>(e: { item: unknown; parsed?: T }) => {
+    const id = field(e.item, 'id');
+    return e.parsed ?? (id === undefined ? undefined : { id });
+  };
+  const integrations = each('integrations', integrationSchema);
+  return {
+    sources: each('sources', sourceSchema).map((e) => {
+      const id = field(e.item, 'id');
+      return e.parsed ?? (id === undefined ? undefined : { id, write_key: field(e.item, 'write_key') });
+    }),
+    integrations: integrations.map(byId),
+    pipelines: each('pipelines', pipelineSchema).map((e) => e.parsed),
+    /** Only the entries valid in full are loaded. */
+    loadable: integrations.map((e) => e.parsed),
+  };
 }
 
 async function loadIntegration(entry: IntegrationEntry, i: number, dir: string, pluginDirs: readonly string[] | undefined, issues: Issues): Promise<LoadedIntegration | undefined> {
@@ -147,15 +176,22 @@ async function loadIntegration(entry: IntegrationEntry, i: number, dir: string, 
     return undefined;
   }
   const { destination } = plugin;
+  // Checked here, not by core, so that a wrong preset and wrong settings are reported together.
+  const presets = Object.keys(destination.presets);
+  const badPreset = entry.preset !== undefined && destination.presets[entry.preset] === undefined;
+  if (badPreset) {
+    const near = didYouMean(entry.preset!, presets);
+    issues.add(at('preset'), `${destination.name} has no preset "${entry.preset}". Fix: ${near === undefined ? 'use one of' : `did you mean "${near}"? Presets:`} ${presets.join(', ')}`);
+  }
   try {
     const integration = createIntegration(destination, {
       id: entry.id,
       settings: entry.settings,
-      ...(entry.preset === undefined ? {} : { preset: entry.preset }),
+      ...(entry.preset === undefined || badPreset ? {} : { preset: entry.preset }),
       ...(entry.mapping === undefined ? {} : { mapping: entry.mapping }),
       consent: entry.consent,
     });
-    return { entry, destination, pluginFrom: plugin.from, integration };
+    return badPreset ? undefined : { entry, destination, pluginFrom: plugin.from, integration };
   } catch (error) {
     const settingsIssues = (error as { issues?: { path: string; message: string }[] }).issues;
     if ((error as { kind?: string }).kind !== 'settings' || settingsIssues === undefined) {
@@ -170,9 +206,6 @@ async function loadIntegration(entry: IntegrationEntry, i: number, dir: string, 
       if (unknown.length > 0) {
         const known = knownKeysAt(destination.settings, segments.slice(1));
         for (const key of unknown) issues.add(at(...segments, key), `is not a ${destination.name} setting. ${unknownKeyFix([key], known)}`);
-      } else if (segments[0] === 'preset' && entry.preset !== undefined) {
-        const near = didYouMean(entry.preset, Object.keys(destination.presets));
-        issues.add(at('preset'), `${destination.name} has no preset "${entry.preset}". Fix: ${near === undefined ? 'use' : `did you mean "${near}"? Presets:`} ${Object.keys(destination.presets).join(', ')}`);
       } else {
         issues.add(at(...segments), `${withFix(si.message, segments)} (${destination.name} plugin)`);
       }

@@ -91,7 +91,7 @@ type Listed<T> = readonly (T | undefined)[];
  * the file are not (holes in the lists are entries that failed their schema).
  */
 export function referenceIssues(cfg: {
-  sources: Listed<{ id: string; write_key: string }>;
+  sources: Listed<{ id: string; write_key?: string | undefined }>;
   integrations: Listed<{ id: string }>;
   pipelines: Listed<{ id: string; sources: string[]; integrations: string[] }>;
 }): { path: (string | number)[]; message: string }[] {
@@ -109,7 +109,7 @@ export function referenceIssues(cfg: {
   unique(cfg.pipelines, 'pipelines');
   const keys = new Set<string>();
   cfg.sources.forEach((s, i) => {
-    if (s === undefined) return;
+    if (s?.write_key === undefined) return;
     if (keys.has(s.write_key)) issues.push({ path: ['sources', i, 'write_key'], message: "is the same as another source's; each source needs its own key" });
     keys.add(s.write_key);
   });

@@ -14,8 +14,10 @@ export function didYouMean(word: string, known: readonly string[]): string | und
     const d = distance(word.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
-  // Close enough to be a typo, not just another short word.
-  return best !== undefined && bestDistance <= Math.max(1, Math.min(3, Math.floor(best.length / 3))) ? best : undefined;
+  if (best === undefined) return undefined;
+  // Close enough to be a typo (a swapped pair counts 2), not just another short word.
+  const limit = best.length <= 3 ? 1 : best.length <= 8 ? 2 : 3;
+  return bestDistance <= limit ? best : undefined;
 }
 
 interface ZodLike {

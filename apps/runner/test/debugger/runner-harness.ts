@@ -11,6 +11,7 @@ import { createDeliveryEngine } from '../../src/delivery/index.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { openSpool } from '../../src/storage/open-spool.js';
 import type { Spool } from '../../src/spool/types.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 export const WRITE_KEY = 'debugger-write-key';
 export const LEANPLUM_SECRET = 'prod_lp_secret_client_key_7f3a';
@@ -33,6 +34,7 @@ export async function startDebuggerRunner(adminToken: string): Promise<DebuggerR
   const leanplum = await startFakeVendor(() => ({ status: 200, body: { response: [{ success: true }] } }));
   const webhook = await startFakeVendor(() => ({ status: 200, body: { ok: true } }));
   const dir = mkdtempSync(join(tmpdir(), 'signal-debugger-e2e-'));
+  linkWorkspacePlugins(dir);
   const text = `server: { port: 0, host: 127.0.0.1, admin_token: ${adminToken} }
 storage: { driver: sqlite, path: ${JSON.stringify(join(dir, 'signal.db'))} }
 http:

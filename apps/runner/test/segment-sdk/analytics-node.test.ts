@@ -7,6 +7,7 @@ import { startFakeVendor, type FakeVendor, type RecordedRequest } from '@signal/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // Segment's own Node SDK, unmodified, pointed at Signal's collector. The fake vendors'
 // recorded requests are the oracle for what reached Leanplum, CleverTap and the webhook.
@@ -46,6 +47,7 @@ beforeAll(async () => {
   ]);
   vendors = { leanplum: leanplum!, clevertap: clevertap!, webhook: webhook! };
   dir = mkdtempSync(join(tmpdir(), 'signal-segment-sdk-'));
+  linkWorkspacePlugins(dir);
   const text = `server: { port: 0, host: 127.0.0.1 }
 storage: { driver: sqlite, path: ${JSON.stringify(join(dir, 'signal.db'))} }
 http:

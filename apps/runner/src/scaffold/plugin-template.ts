@@ -81,6 +81,10 @@ export function pluginTemplate(o: PluginTemplateOptions): Record<string, string>
 // ESM + type declarations for Node 20, like Signal's own plugins.
 export default defineConfig({ entry: ['src/index.ts'], format: ['esm'], dts: true, clean: true, sourcemap: true, target: 'node20' });
 `,
+    'vitest.config.ts': `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({ test: { include: ['test/**/*.test.ts'] } });
+`,
     'src/index.ts': `import { defineDestination, delivered, PayloadValidationError } from '@signal/core';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, fakeVendor, ok, sh, startRegistry, startSignal, type Registry } from './harness.js';
@@ -40,6 +40,24 @@ function missingPrerequisite(): string | undefined {
 const missing = missingPrerequisite();
 if (missing !== undefined && !inCI) console.warn(`release test skipped: ${missing}`);
 
+/**
+ * better-sqlite3 installs from a prebuilt binary that prebuild-install downloads
+ * from GitHub, which this machine (and CI) cannot reach, so npm would compile
+ * SQLite from source for minutes. The workspace already built the same version
+ * for this Node: offer that binary as the local prebuild, under the name the
+ * download would have (a different version is not matched and compiles).
+ */
+function betterSqlitePrebuild(dir: string): Record<string, string> {
+  const pkgFile = createRequire(join(root, 'apps/runner/package.json')).resolve('better-sqlite3/package.json');
+  const { version } = JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string };
+  const pkgDir = dirname(pkgFile);
+  if (!existsSync(join(pkgDir, 'build/Release/better_sqlite3.node'))) return {};
+  mkdirSync(dir, { recursive: true });
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  if (spawnSync('tar', ['-czf', join(dir, name), '-C', pkgDir, 'build/Release/better_sqlite3.node']).status !== 0) return {};
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
 /** A clean environment for npm: this run's user config only (no npm_config_* from a parent `npm run`). */
 function npmEnv(registry: Registry, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -61,7 +79,7 @@ describe.skipIf(missing !== undefined && !inCI)('release', () => {
     // Outside the workspace, so nothing resolves from the repo's node_modules.
     work = realpathSync(mkdtempSync(join(tmpdir(), 'signal-release-')));
     registry = await startRegistry(join(work, 'registry'));
-    env = npmEnv(registry);
+    env = npmEnv(registry, betterSqlitePrebuild(join(work, 'prebuilds')));
     user = join(work, 'user-project');
     mkdirSync(user);
     writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }, null, 2));

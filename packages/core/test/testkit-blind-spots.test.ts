@@ -66,7 +66,7 @@ describe('the kit checks what the vendor received, not what the plugin says', ()
   });
 
   it('says what is missing when the plugin author gives no records extractor', async () => {
-    const failed = await run(examplePlugin, { vendor: { accept: exampleAccept } as ConformanceOptions['vendor'] });
+    const failed = await run(examplePlugin, { vendor: { accept: exampleAccept } as unknown as ConformanceOptions['vendor'] });
     expect(failed.get('every event reported delivered reached the vendor')).toMatch(/give the kit vendor\.records/);
   });
 });

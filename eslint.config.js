@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'bench/.build/**', 'bench/out/**', '**/node_modules/**', 'data/**', '**/data/**', 'apps/runner/src/debugger/assets/**'] },
+  { ignores: ['**/dist/**', '**/.tmp/**', 'bench/.build/**', 'bench/out/**', '**/node_modules/**', 'data/**', '**/data/**', 'apps/runner/src/debugger/assets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

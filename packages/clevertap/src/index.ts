@@ -1,4 +1,5 @@
 import { defineDestination } from '@signal/core';
+import pkg from '../package.json' with { type: 'json' };
 import { defaultPreset } from './preset.js';
 import { buildRequest } from './request.js';
 import { classifyError, parseResponse } from './response.js';
@@ -20,7 +21,7 @@ export { PERMANENT_CODES } from './response.js';
 export default defineDestination<CleverTapSettings, CleverTapRecord>({
   id: 'clevertap',
   name: 'CleverTap',
-  version: '0.1.0',
+  version: pkg.version,
   description: 'Server-side events and profiles to CleverTap (Upload Events API)',
   settings: settingsSchema,
   secrets: ['passcode'],

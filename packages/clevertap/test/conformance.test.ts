@@ -10,5 +10,6 @@ runConformance({
     { type: 'page', name: 'Home', user_id: 'u2', context: { traits: { email: 'u2@example.com' } }, properties: { path: '/' } },
     { type: 'identify', user_id: 'u3', traits: { email: 'u3@example.com', name: 'U Three' } },
   ],
-  vendor: { accept: success },
+  // An upload carries its records in `d`.
+  vendor: { accept: success, records: (req) => req.json<{ d: unknown[] }>().d },
 });

@@ -10,3 +10,4 @@ export * from './redact.js';
 export * from './mapping.js';
 export * from './destination.js';
 export * from './integration.js';
+export * from './definition-problems.js';

@@ -1,23 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { classifyHttpStatus, defineDestination, delivered } from '@signal/core';
 import { conformanceChecks, type ConformanceCheck } from '@signal/core/testkit';
-import { exampleAccept, exampleEvents, examplePlugin, exampleSettings } from './fixtures/example-plugin.js';
+import { exampleAccept, exampleEvents, examplePlugin, exampleRecords, exampleSettings } from './fixtures/example-plugin.js';
 
-/** Runs every check and returns the names of those that failed. */
-async function failingChecks(checks: ConformanceCheck[]): Promise<string[]> {
-  const failed: string[] = [];
+/** Runs every check and returns each failed check's name with its message. */
+async function failures(checks: ConformanceCheck[]): Promise<Map<string, string>> {
+  const failed = new Map<string, string>();
   for (const c of checks) {
     if (c.skip !== undefined) continue;
     try {
       await c.run();
-    } catch {
-      failed.push(c.name);
+    } catch (error) {
+      failed.set(c.name, error instanceof Error ? error.message : String(error));
     }
   }
   return failed;
 }
 
-const base = { settings: { api_key: 'example-secret-key' }, events: exampleEvents, vendor: { accept: exampleAccept } };
+async function failingChecks(checks: ConformanceCheck[]): Promise<string[]> {
+  return [...(await failures(checks)).keys()];
+}
+
+const base = { settings: { api_key: 'example-secret-key' }, events: exampleEvents, vendor: { accept: exampleAccept, records: exampleRecords } };
 
 describe('the conformance kit catches broken plugins', () => {
   it('passes the correct example plugin on every check', async () => {

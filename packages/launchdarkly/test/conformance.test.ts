@@ -10,5 +10,6 @@ runConformance({
     { type: 'page', name: 'Home', user_id: 'u3', properties: { path: '/' } },
   ],
   // LaunchDarkly answers a good import with 202 Accepted and an empty body.
-  vendor: { accept: () => ({ status: 202 }) },
+  // The body is a JSON array of metric events, one per Signal event (the fake vendor gunzips it).
+  vendor: { accept: () => ({ status: 202 }), records: (req) => req.json<unknown[]>() },
 });

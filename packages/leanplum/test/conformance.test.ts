@@ -1,4 +1,4 @@
-import { runConformance } from '@signal/core/testkit';
+import { runConformance, type RecordedRequest } from '@signal/core/testkit';
 import { describe } from 'vitest';
 import plugin from '../src/index.js';
 import { okPerAction } from './fixtures.js';
@@ -10,10 +10,13 @@ const events = [
 ];
 const settings = { app_id: 'app_conformance', client_key: 'prod_conformanceKey123' };
 
+/** What Leanplum received: the actions of a multi call, or the one action of a form-encoded call. */
+const records = (req: RecordedRequest): unknown[] => (req.query['action'] === 'multi' ? req.json<{ data: unknown[] }>().data : [req.form()]);
+
 describe('one action per request (default)', () => {
-  runConformance({ plugin, settings, events, vendor: { accept: okPerAction } });
+  runConformance({ plugin, settings, events, vendor: { accept: okPerAction, records } });
 });
 
 describe('action=multi batching', () => {
-  runConformance({ plugin, settings: { ...settings, batch: true }, events, vendor: { accept: okPerAction } });
+  runConformance({ plugin, settings: { ...settings, batch: true }, events, vendor: { accept: okPerAction, records } });
 });

@@ -21,7 +21,8 @@ describe('form body, templated URL, basic auth (one request per event)', () => {
       data: { event: '{{ mapped.name }}', message_id: '{{ message_id }}', email: '{{ traits.email }}' },
     },
     events,
-    vendor: { accept: acceptWithAuth },
+    // One form-encoded event per request.
+    vendor: { accept: acceptWithAuth, records: (req) => [req.form()] },
   });
 });
 
@@ -30,6 +31,10 @@ describe('canonical JSON events, batched', () => {
     plugin: webhook,
     settings: { url: 'https://hooks.example.com/signal', method: 'PUT', batch: { max_items: 2 }, headers: { 'X-Api-Key': 'key-9f8e7d6c' } },
     events,
-    vendor: { accept: (req) => (Array.isArray(req.json()) && req.headers['x-api-key'] === 'key-9f8e7d6c' ? { status: 202 } : { status: 400 }) },
+    vendor: {
+      accept: (req) => (Array.isArray(req.json()) && req.headers['x-api-key'] === 'key-9f8e7d6c' ? { status: 202 } : { status: 400 }),
+      // A batch is a JSON array of per-event bodies.
+      records: (req) => req.json<unknown[]>(),
+    },
   });
 });

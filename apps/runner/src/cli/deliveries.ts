@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { DeliveryEntry, JobState } from '../spool/types.js';
-import { fail, UsageError } from './common.js';
+import { fail, integerFlag } from './common.js';
 import { logTargetOptions, openLogTarget } from './delivery-log-client.js';
 
 const statuses = ['failed', 'retry', 'delivered', 'dead', 'rejected', 'dropped', 'pending', 'inflight'];
@@ -26,8 +26,8 @@ export function registerDeliveries(program: Command): void {
     .command('deliveries')
     .description("List recent deliveries from the delivery log, through the running runner's API (with -c: its address and admin token come from the config; a SQLite file is read directly when no runner answers).")
     .option('-i, --integration <id>', 'only this integration')
-    .option('-s, --status <status>', `only this state: ${statuses.join('|')} (failed = retry + rejected + dead)`)
-    .option('-n, --limit <n>', 'how many', (v) => Number(v), 50)
+    .addOption(new Option('-s, --status <status>', 'only this state (failed = retry + rejected + dead)').choices(statuses))
+    .option('-n, --limit <n>', 'how many', integerFlag(1, 1000), 50)
     .option('--json', 'print JSON')
     .option('-c, --config <file>', "the runner's config: its address, its admin token, and its SQLite file when no runner answers")
     .option('--url <url>', 'runner API base URL (default: $SIGNAL_URL, the config\'s server address, or http://127.0.0.1:8080)')
@@ -35,7 +35,6 @@ export function registerDeliveries(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ signal deliveries --status failed\n  $ signal deliveries -c signal.config.yaml --integration clevertap --json')
     .action(async (opts: { integration?: string; status?: string; limit: number; json?: boolean; config?: string; url?: string; token?: string }) => {
       try {
-        if (opts.status !== undefined && !statuses.includes(opts.status)) throw new UsageError(`--status must be one of ${statuses.join(', ')}`);
         const target = await openLogTarget(logTargetOptions(opts));
         try {
           const rows = await target.deliveries({

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { startSandbox } from '../dev/sandbox.js';
-import { fail, stopOnSignals } from './common.js';
+import { fail, integerFlag, stopOnSignals } from './common.js';
 
 export function registerDev(program: Command): void {
   program
     .command('dev')
     .description('Start a sandbox: the runner with built-in fake Leanplum, CleverTap, LaunchDarkly and webhook servers, a sample config, and a live line per delivery attempt. No accounts needed.')
-    .option('-p, --port <port>', 'collector port', (v) => Number(v), 8080)
+    .option('-p, --port <port>', 'collector port', integerFlag(0, 65535), 8080)
     .option('--data-dir <dir>', 'where the SQLite spool lives', './data')
     .option('--verbose', 'also print info-level runner logs')
     .addHelpText(

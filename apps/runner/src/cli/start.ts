@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { adminTokenNotice, dataDirOf, resolveAdminToken, withAdminToken } from '../api/admin-token.js';
 import { startRunner } from '../runner.js';
-import { defaultConfigFile, fail, loadOrFail, stopOnSignals, UsageError } from './common.js';
+import { defaultConfigFile, fail, integerFlag, loadOrFail, stopOnSignals, UsageError } from './common.js';
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -11,7 +11,7 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('Run the collector and the delivery engine in one process (JSON logs on stdout).')
     .option('-c, --config <file>', 'config file', defaultConfigFile)
-    .option('-p, --port <port>', 'override server.port', (v) => Number(v))
+    .option('-p, --port <port>', 'override server.port', integerFlag(0, 65535))
     .option('--log-level <level>', `${levels.join('|')} (default: $LOG_LEVEL or info)`)
     .addHelpText(
       'after',

@@ -9,7 +9,7 @@ const id = z
   .string({ error: 'must be a text id, e.g. web' })
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, "-", "_" or "." (e.g. web, leanplum-eu)');
 
-const serverSchema = z.strictObject({
+export const serverSchema = z.strictObject({
   port: z.coerce.number({ error: 'must be a port number, e.g. 8080' }).int().min(0).max(65535).default(8080),
   host: z.string().default('0.0.0.0'),
   /**
@@ -44,23 +44,23 @@ const natsStorage = z.strictObject({
   release_on_close: z.boolean().optional(),
 });
 
-const storageSchema = z.discriminatedUnion('driver', [sqliteStorage, natsStorage], {
+export const storageSchema = z.discriminatedUnion('driver', [sqliteStorage, natsStorage], {
   error: 'driver must be "sqlite" or "nats"',
 });
 
-const httpSchema = z.strictObject({
+export const httpSchema = z.strictObject({
   host_overrides: z
     .record(z.string(), z.url({ error: 'must be a URL such as http://127.0.0.1:4010' }))
     .default({}),
   timeout_ms: z.number().int().positive().optional(),
 });
 
-const sourceSchema = z.strictObject({
+export const sourceSchema = z.strictObject({
   id,
   write_key: z.string({ error: 'is required (the key SDKs send; use ${ENV_VAR} to keep it out of the file)' }).min(8, 'must be at least 8 characters'),
 });
 
-const integrationSchema = z.strictObject({
+export const integrationSchema = z.strictObject({
   id,
   plugin: z.string({ error: 'is required: the plugin package, e.g. "@signal/leanplum"' }).min(1),
   preset: z.string().min(1).optional(),
@@ -71,7 +71,7 @@ const integrationSchema = z.strictObject({
   concurrency: z.number().int().positive().optional(),
 });
 
-const pipelineSchema = z.strictObject({
+export const pipelineSchema = z.strictObject({
   id,
   sources: z.array(id).min(1, 'needs at least one source id'),
   integrations: z.array(id).min(1, 'needs at least one integration id'),
@@ -87,32 +87,52 @@ export const configSchema = z
     pipelines: z.array(pipelineSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
-    const unique = (list: { id: string }[], key: 'sources' | 'integrations' | 'pipelines') => {
-      const seen = new Set<string>();
-      list.forEach((item, i) => {
-        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `"${item.id}" is used twice; ids must be unique` });
-        seen.add(item.id);
-      });
-    };
-    unique(cfg.sources, 'sources');
-    unique(cfg.integrations, 'integrations');
-    unique(cfg.pipelines, 'pipelines');
-    const keys = new Set<string>();
-    cfg.sources.forEach((s, i) => {
-      if (keys.has(s.write_key)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'write_key'], message: 'is the same as another source\'s; each source needs its own key' });
-      keys.add(s.write_key);
+    for (const issue of referenceIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+type Listed<T> = readonly (T | undefined)[];
+
+/**
+ * The checks between sections: unique ids and write keys, and pipelines that
+ * name defined sources and integrations. A function of its own so
+ * `signal validate` can run it on the entries that are valid when others in
+ * the file are not (holes in the lists are entries that failed their schema).
+ */
+export function referenceIssues(cfg: {
+  sources: Listed<{ id: string; write_key?: string | undefined }>;
+  integrations: Listed<{ id: string }>;
+  pipelines: Listed<{ id: string; sources: string[]; integrations: string[] }>;
+}): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const unique = (list: Listed<{ id: string }>, key: 'sources' | 'integrations' | 'pipelines') => {
+    const seen = new Set<string>();
+    list.forEach((item, i) => {
+      if (item === undefined) return;
+      if (seen.has(item.id)) issues.push({ path: [key, i, 'id'], message: `"${item.id}" is used twice; ids must be unique` });
+      seen.add(item.id);
     });
-    const sourceIds = new Set(cfg.sources.map((s) => s.id));
-    const integrationIds = new Set(cfg.integrations.map((s) => s.id));
-    cfg.pipelines.forEach((p, i) => {
-      p.sources.forEach((s, j) => {
-        if (!sourceIds.has(s)) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'sources', j], message: `no source has id "${s}"; define it under sources: or fix the id (known: ${[...sourceIds].join(', ')})` });
-      });
-      p.integrations.forEach((s, j) => {
-        if (!integrationIds.has(s)) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'integrations', j], message: `no integration has id "${s}"; define it under integrations: or fix the id (known: ${[...integrationIds].join(', ') || 'none'})` });
-      });
+  };
+  unique(cfg.sources, 'sources');
+  unique(cfg.integrations, 'integrations');
+  unique(cfg.pipelines, 'pipelines');
+  const keys = new Set<string>();
+  cfg.sources.forEach((s, i) => {
+    if (s?.write_key === undefined) return;
+    if (keys.has(s.write_key)) issues.push({ path: ['sources', i, 'write_key'], message: "is the same as another source's; each source needs its own key" });
+    keys.add(s.write_key);
+  });
+  const sourceIds = cfg.sources.flatMap((s) => (s === undefined ? [] : [s.id]));
+  const integrationIds = cfg.integrations.flatMap((s) => (s === undefined ? [] : [s.id]));
+  cfg.pipelines.forEach((p, i) => {
+    p?.sources.forEach((s, j) => {
+      if (!sourceIds.includes(s)) issues.push({ path: ['pipelines', i, 'sources', j], message: `no source has id "${s}"; define it under sources: or fix the id (known: ${sourceIds.join(', ') || 'none'})` });
+    });
+    p?.integrations.forEach((s, j) => {
+      if (!integrationIds.includes(s)) issues.push({ path: ['pipelines', i, 'integrations', j], message: `no integration has id "${s}"; define it under integrations: or fix the id (known: ${integrationIds.join(', ') || 'none'})` });
     });
   });
+  return issues;
+}
 
 export type SignalConfig = z.output<typeof configSchema>;
 export type IntegrationEntry = SignalConfig['integrations'][number];

@@ -1,6 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignalError } from '@signal/core';
 import { loadConfigText } from '../config/load.js';
+import { loadPlugin } from '../config/plugins.js';
 import { startRunner, type Runner } from '../runner.js';
 import { consoleLogger } from './console-logger.js';
 import { formatAttempt } from './attempt-line.js';
@@ -26,16 +29,48 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** The plugins the sample config names. The runner depends on none of them. */
+export const sandboxPlugins = ['@signal/leanplum', '@signal/clevertap', '@signal/launchdarkly', '@signal/webhook'] as const;
+
+/** `signal dev` cannot run: some of its plugins are not installed. */
+export class SandboxPluginsMissing extends SignalError {
+  readonly kind = 'sandbox';
+}
+
+/**
+ * Where the sandbox's plugins come from: the current project (what the user
+ * installed), then wherever the runner itself is installed (npm puts plugins
+ * installed with it next to it; in the monorepo they are its devDependencies).
+ */
+function sandboxPluginDirs(): string[] {
+  return [process.cwd(), dirname(fileURLToPath(import.meta.url))];
+}
+
+async function assertSandboxPlugins(dirs: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const name of sandboxPlugins) {
+    const found = await loadPlugin(name, dirs[0]!, { dirs });
+    if (!found.ok && found.reason === 'missing') missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new SandboxPluginsMissing(
+      `signal dev runs the sandbox with its four plugins, and ${missing.length === sandboxPlugins.length ? 'none is' : `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'}`} installed. Fix: npm install ${missing.join(' ')}`,
+    );
+  }
+}
+
 /** `signal dev`: fake vendors on loopback + the sample config + a live view of every delivery attempt. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
+  const pluginDirs = sandboxPluginDirs();
+  await assertSandboxPlugins(pluginDirs);
   mkdirSync(dataDir, { recursive: true });
   const vendors = await startFakeVendors();
   const config = sampleConfig({ port: options.port, dataDir, vendors: vendors.vendors });
   let runner: Runner;
   try {
-    const loaded = await loadConfigText(config, { file: '(signal dev sample config)', dir: process.cwd(), env: {} });
+    const loaded = await loadConfigText(config, { file: '(signal dev sample config)', dir: process.cwd(), env: {}, pluginDirs });
     const names = new Map<string, string>();
     // The sample config names each integration after its fake vendor.
     const vendorFaults: VendorFaultControl = {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile } from '../../src/config/index.js';
 import { makeProject, type Project } from './helpers/project.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // `${file:/path}`: secrets from files (Docker and Kubernetes mount them under /run/secrets/), with
 // the same rules as `${ENV}`: resolved in parsed values, a missing one named by path and place, never a value shown.
@@ -34,6 +35,7 @@ async function loadError(file: string, env: Record<string, string> = {}): Promis
 describe('${file:...} secrets', () => {
   it('reads absolute and config-relative files (trailing newline dropped), inside flow mappings too, next to ${ENV}', async () => {
     project = makeProject({ plugin: false });
+    linkWorkspacePlugins(project.dir);
     const secrets = join(project.dir, 'run', 'secrets');
     mkdirSync(secrets, { recursive: true });
     writeFileSync(join(secrets, 'leanplum_client_key'), 'prod_from_file: "#{}[], \'quoted\'\n');
@@ -48,6 +50,7 @@ describe('${file:...} secrets', () => {
 
   it('$${file:...} is a literal', async () => {
     project = makeProject({ plugin: false });
+    linkWorkspacePlugins(project.dir);
     const file = project.write('signal.config.yaml', config('write-key-123456', '"prod_$${file:/x}"'));
     const loaded = await loadConfigFile(file, { env: {} });
     expect((loaded.integrations[0]!.integration.settings as { client_key: string }).client_key).toBe('prod_${file:/x}');
@@ -55,6 +58,7 @@ describe('${file:...} secrets', () => {
 
   it('a missing, empty, unreadable or oversized file is a config error naming the path and the place, never a value', async () => {
     project = makeProject({ plugin: false });
+    linkWorkspacePlugins(project.dir);
     writeFileSync(join(project.dir, 'empty'), '\n');
     writeFileSync(join(project.dir, 'big'), 'x'.repeat(100 * 1024));
     writeFileSync(join(project.dir, 'locked'), 'prod_locked_secret_value');
@@ -81,6 +85,7 @@ describe('${file:...} secrets', () => {
 
   it('${ENV} rules are unchanged: a missing variable names the variable and the place', async () => {
     project = makeProject({ plugin: false });
+    linkWorkspacePlugins(project.dir);
     const file = project.write('signal.config.yaml', config('${WEB_KEY}', '${LP_KEY}'));
     const error = await loadError(file, { WEB_KEY: 'write-key-123456' });
     expect(error.issues.map((i) => [i.path, i.message.split('.')[0]])).toEqual([['integrations[0].settings.client_key', 'environment variable LP_KEY is not set']]);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile } from '../../src/config/index.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 import { makeProject, type Project } from './helpers/project.js';
 
 let project: Project | undefined;
@@ -45,8 +46,9 @@ describe('config loading', () => {
     expect(loaded.sqlitePath).toBe(`${project.dir}/data/signal.db`);
   });
 
-  it('accepts the DESIGN.md example as written (${VAR} inside flow mappings, built-in plugin by package name)', async () => {
+  it('accepts the DESIGN.md example as written (${VAR} inside flow mappings, our plugin by package name from the project)', async () => {
     project = makeProject({ plugin: false });
+    linkWorkspacePlugins(project.dir, ['leanplum']);
     const file = project.write(
       'signal.config.yaml',
       `server: { port: \${PORT} }
@@ -106,8 +108,8 @@ pipelines: [ { id: main, sources: [web], integrations: [leanplum] } ]
       .replace('server: { port: 8080 }', 'server: { port: 8080, prot: 1 }');
     const file = project.write('signal.config.yaml', text);
     const error = await loadError(file, { WEB_KEY: 'web-key-123456', ACME_KEY: 'acme-secret-xyz' });
-    expect(error.issues.map((i) => i.path)).toEqual(['server', 'storage.driver']);
-    expect(error.message).toMatch(/prot.*remove it or check its spelling/);
+    expect(error.issues.map((i) => i.path)).toEqual(['server.prot', 'storage.driver']);
+    expect(error.message).toMatch(/server\.prot \(line 1\): is not a known key\. Fix: did you mean "port"\?/);
     expect(error.message).toContain('driver must be "sqlite" or "nats"');
   });
 

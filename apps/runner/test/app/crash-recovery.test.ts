@@ -7,6 +7,7 @@ import { startFakeVendor, type FakeVendor } from '@signal/core/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/vendors.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // kill -9 of the built CLI mid-delivery, then restart: every accepted event reaches the vendor at least once.
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -51,6 +52,7 @@ beforeAll(async () => {
     return { status: 200, body: { ok: true } };
   });
   dir = mkdtempSync(join(tmpdir(), 'signal-crash-'));
+  linkWorkspacePlugins(dir);
   configFile = join(dir, 'signal.config.yaml');
   writeFileSync(
     configFile,

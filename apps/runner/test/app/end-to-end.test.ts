@@ -8,6 +8,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
 import type { DeliveryEntry, EventDetail } from '../../src/spool/types.js';
 import { configFor, eventually, normal, startVendors, type Vendors } from './helpers/vendors.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // The whole runner over real HTTP, real plugins, fake vendors; the vendors' recorded requests are the oracle.
 let vendors: Vendors;
@@ -50,6 +51,7 @@ const requestsFor = (v: { requests: { body: string; path: string }[] }, messageO
 beforeAll(async () => {
   vendors = await startVendors();
   dir = mkdtempSync(join(tmpdir(), 'signal-e2e-'));
+  linkWorkspacePlugins(dir);
   const text = configFor(vendors, { dbPath: join(dir, 'signal.db'), adminToken: ADMIN, retry: 'retry: { base_ms: 50, cap_ms: 200, max_attempts: 3, min_window_ms: 0 }' });
   const loaded = await loadConfigText(text, { file: 'e2e.yaml', dir, env: {} });
   runner = await startRunner(loaded, { logger: silentLogger, httpTimeoutMs: 500, engine: { lingerMs: 20, pollIntervalMs: 50 } });

@@ -8,6 +8,7 @@ import { startFakeVendor, type FakeHandler, type FakeVendor } from '@signal/core
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/vendors.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 /**
  * SIGTERM/SIGINT end `signal start` within http.timeout_ms + 5 s in every state (documented in
@@ -54,6 +55,7 @@ async function setup(handler: FakeHandler, extra = ''): Promise<string> {
     current = next;
   };
   dir = mkdtempSync(join(tmpdir(), 'signal-stop-'));
+  linkWorkspacePlugins(dir);
   const file = join(dir, 'signal.config.yaml');
   writeFileSync(
     file,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
 import { eventually } from './helpers/vendors.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // storage.driver: nats wires the JetStream spool; runs only where a nats-server binary is installed.
 const hasNats = spawnSync('nats-server', ['--version']).status === 0;
@@ -28,6 +29,7 @@ const freePort = () =>
 beforeAll(async () => {
   if (!hasNats) return;
   dir = mkdtempSync(join(tmpdir(), 'signal-nats-'));
+  linkWorkspacePlugins(dir);
   const port = await freePort();
   nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
   vendor = await startFakeVendor(() => ({ status: 200, body: { ok: true } }));

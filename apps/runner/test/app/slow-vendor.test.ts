@@ -8,6 +8,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
 import { openSqliteSpool } from '../../src/spool/sqlite.js';
 import { eventually } from './helpers/vendors.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 /**
  * A slow vendor must never cause duplicates: a live runner renews the lease of every job it
@@ -45,6 +46,7 @@ async function deliverThroughSlowVendor(o: { latencyMs: number; timeoutMs: numbe
     return { status: 200, body: { status: 'success', processed: d.length, unprocessed: [] } };
   });
   dir = mkdtempSync(join(tmpdir(), 'signal-slow-'));
+  linkWorkspacePlugins(dir);
   const config = `server: { port: 0, host: 127.0.0.1, admin_token: slow-vendor-admin-token }
 storage: { driver: sqlite, path: ${JSON.stringify(join(dir, 'signal.db'))} }
 http: { timeout_ms: ${o.timeoutMs}, host_overrides: { "*": ${JSON.stringify(vendor.url)} } }

@@ -5,6 +5,7 @@ import { silentLogger } from '@signal/core';
 import { startFakeVendor, type FakeVendor } from '@signal/core/testkit';
 import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 export const WRITE_KEY = 'debugger-write-key';
 export const LEANPLUM_SECRET = 'prod_lp_secret_client_key_7f3a';
@@ -32,6 +33,7 @@ export async function startDebuggerRunner(adminToken: string): Promise<DebuggerR
     startFakeVendor(() => ({ status: 200, body: { ok: true } })),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'signal-debugger-e2e-'));
+  linkWorkspacePlugins(dir);
   const text = `server: { port: 0, host: 127.0.0.1, admin_token: ${adminToken} }
 storage: { driver: sqlite, path: ${JSON.stringify(join(dir, 'signal.db'))} }
 http:

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { natsMissing, natsUrl, sandbox, type Sandbox } from './nats-available.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // Two `signal start` processes (the built CLI) on one NATS; one is killed with SIGKILL mid-delivery.
 const cli = resolve(import.meta.dirname, '../../dist/cli.js');
@@ -37,6 +38,7 @@ describe.skipIf(natsMissing || !built)('signal start × 2 on one NATS', () => {
   beforeEach(async () => {
     sb = await sandbox();
     dir = mkdtempSync(join(tmpdir(), 'signal-nats-cli-'));
+    linkWorkspacePlugins(dir);
   });
   afterEach(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

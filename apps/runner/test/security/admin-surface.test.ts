@@ -9,6 +9,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { startRunner, type Runner } from '../../src/runner.js';
 import type { EventDetail } from '../../src/spool/types.js';
 import { configFor, eventually, normal, startVendors, type Vendors } from '../app/helpers/vendors.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // The admin surface (/api, /debugger) over real HTTP: never open without a credential, CSRF-proof
 // shapes only, no CORS, and replay only when asked for deliberately. The fake vendors are the oracle.
@@ -66,6 +67,7 @@ const sentTo = (v: { requests: { body: string; path: string }[] }, id: string) =
 beforeAll(async () => {
   vendors = await startVendors();
   dir = mkdtempSync(join(tmpdir(), 'signal-admin-surface-'));
+  linkWorkspacePlugins(dir);
   const retry = 'retry: { base_ms: 10, cap_ms: 20, max_attempts: 2, min_window_ms: 0 }';
   const loaded = await loadConfigText(configFor(vendors, { dbPath: join(dir, 'signal.db'), adminToken: ADMIN, retry }), { file: 'admin.yaml', dir, env: {} });
   runner = await startRunner(loaded, { logger: silentLogger, engine: { lingerMs: 10, pollIntervalMs: 50 } });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFor, eventually, startVendors, type Vendors } from '../app/helpers/vendors.js';
 import { cli, freePort, runCli, startCli, type StartedCli } from './cli-process.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // `signal start` with no server.admin_token: it generates one on first start (random, 0600, in the
 // data directory), says where, reuses it after a restart; `signal deliveries` / `replay` find it with -c.
@@ -22,6 +23,7 @@ describe.skipIf(!built)('signal start without server.admin_token', () => {
   beforeAll(async () => {
     vendors = await startVendors();
     dir = mkdtempSync(join(tmpdir(), 'signal-admin-token-'));
+    linkWorkspacePlugins(dir);
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
     config = join(dir, 'signal.config.yaml');
@@ -100,6 +102,7 @@ describe.skipIf(!built)('signal start without server.admin_token', () => {
 
   it('server.admin_token, when set, is the credential and no file is written', async () => {
     const other = mkdtempSync(join(tmpdir(), 'signal-admin-token-set-'));
+    linkWorkspacePlugins(other);
     try {
       const p = await freePort();
       const file = join(other, 'signal.config.yaml');

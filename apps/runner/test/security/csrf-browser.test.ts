@@ -9,6 +9,7 @@ import type { EventDetail } from '../../src/spool/types.js';
 import { browserSkipReason, CHROMIUM_PATH } from '../debugger/chromium.js';
 import { configFor, eventually, normal, startVendors, type Vendors } from '../app/helpers/vendors.js';
 import { cli, freePort, startCli, type StartedCli } from './cli-process.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // A hostile web page, opened in the same browser where the operator has the debugger open (its
 // session cookie is set), tries to replay and resume through every shape a page can send without
@@ -97,6 +98,7 @@ describe.skipIf(browserSkipReason !== undefined || !existsSync(cli))('a hostile 
   beforeAll(async () => {
     vendors = await startVendors();
     dir = mkdtempSync(join(tmpdir(), 'signal-csrf-'));
+    linkWorkspacePlugins(dir);
     const retry = 'retry: { base_ms: 10, cap_ms: 20, max_attempts: 1, min_window_ms: 0 }';
     const port = await freePort();
     runnerUrl = `http://127.0.0.1:${port}`;

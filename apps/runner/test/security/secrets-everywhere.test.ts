@@ -12,6 +12,7 @@ import type { EventDetail } from '../../src/spool/types.js';
 import { eventually } from '../app/helpers/vendors.js';
 import { natsMissing, natsUrl } from '../nats/nats-available.js';
 import { cli, freePort, runCli, startCli, type StartedCli } from './cli-process.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 // Recognisable secrets planted in every plugin's settings, sent for real to fake vendors that echo
 // them back in response headers and bodies; then every place Signal writes or answers is searched:
@@ -110,6 +111,7 @@ interface Deployment {
 
 async function deploy(vendors: Record<string, FakeVendor>, storage: string): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), 'signal-secrets-'));
+  linkWorkspacePlugins(dir);
   const port = await freePort();
   const config = join(dir, 'signal.config.yaml');
   writeFileSync(config, configText(vendors, port, storage));
@@ -245,6 +247,7 @@ describe.skipIf(!built)('no configured secret at rest or in any output', () => {
   it('signal validate errors never print a planted value', async () => {
     const found: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'signal-secrets-validate-'));
+    linkWorkspacePlugins(dir);
     try {
       const good = configText(vendors, 8080, '{ driver: sqlite, path: ./data/signal.db }');
       const broken = [

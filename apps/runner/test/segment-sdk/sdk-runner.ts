@@ -6,6 +6,7 @@ import { startFakeVendor, type FakeVendor, type RecordedRequest } from '@signal/
 import { expect } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
+import { linkWorkspacePlugins } from '../workspace-plugins.js';
 
 /**
  * A runner with Leanplum (retail), CleverTap and a webhook pointed at fake vendors, for tests
@@ -34,6 +35,7 @@ export async function startSdkRunner(writeKey: string): Promise<SdkRunner> {
   ]);
   const vendors = { leanplum: leanplum!, clevertap: clevertap!, webhook: webhook! };
   const dir = mkdtempSync(join(tmpdir(), 'signal-sdk-'));
+  linkWorkspacePlugins(dir);
   const text = `server: { port: 0, host: 127.0.0.1 }
 storage: { driver: sqlite, path: ${JSON.stringify(join(dir, 'signal.db'))} }
 http:

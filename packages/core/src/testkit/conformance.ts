@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import type { AnyDestination, Logger } from '../destination.js';
+import type { AnyDestination, Logger, Outgoing } from '../destination.js';
 import { parseEvent, type SignalEvent } from '../event.js';
 import { createHttpClient } from '../http.js';
-import { createIntegration, deliverAll, parseSettings, type Integration } from '../integration.js';
+import { createIntegration, deliverAll, parseSettings, type Integration, type Prepared } from '../integration.js';
 import { applyMapping } from '../mapping.js';
 import type { DeliveryResult } from '../results.js';
-import { startFakeVendor, type FakeHandler, type FakeVendor } from './fake-vendor.js';
+import { definitionProblems } from '../definition-problems.js';
+import { startFakeVendor, type FakeHandler, type FakeVendor, type RecordedRequest } from './fake-vendor.js';
+import { captureConsole, withShiftedClock } from './sandbox-globals.js';
+import { findSecret } from './secret-variants.js';
 
 /**
  * The conformance kit (after Auth.js's adapter tests and unstorage's driver
@@ -19,8 +22,18 @@ export interface ConformanceOptions {
   settings: unknown;
   /** At least two events the default preset maps; sent and expected delivered. */
   events: Record<string, unknown>[];
-  /** How the real vendor answers a good request. */
-  vendor: { accept: FakeHandler };
+  vendor: {
+    /** How the real vendor answers a good request. */
+    accept: FakeHandler;
+    /**
+     * The Signal events one request carries, as the vendor reads them: one item
+     * per event, e.g. `(req) => req.json<{ d: unknown[] }>().d` for a
+     * `{ "d": [...] }` body, or `(req) => [req.form()]` for one form-encoded
+     * event per request. The kit compares them with what the plugin reported
+     * delivered, so the fake vendor (not the plugin) is the oracle for what was sent.
+     */
+    records: (req: RecordedRequest) => unknown[];
+  };
   /** An event the preset does not map (default: a track with an unlikely name). */
   unmappedEvent?: Record<string, unknown>;
   /** Preset to use (default: the plugin's default preset). */
@@ -35,6 +48,9 @@ export interface ConformanceCheck {
 }
 
 const FIXED_TIME = new Date('2025-06-06T09:00:00.000Z');
+
+/** Most events the batching check sends (one more than maxBatchItems, up to this). */
+const MAX_BATCH_PROBE = 10_001;
 
 /** Parses fixture inputs into canonical events with stable ids and times (so runs are comparable). */
 export function fixtureEvents(inputs: Record<string, unknown>[], prefix = 'conformance'): SignalEvent[] {
@@ -85,6 +101,28 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
     properties: { a: 1 },
   };
 
+  /** The records each request carries, by the plugin author's `vendor.records`. */
+  const recordsOf = (requests: RecordedRequest[]): unknown[][] => {
+    assert.equal(typeof options.vendor.records, 'function', 'give the kit vendor.records: (req) => the records one request carries (one per event)');
+    return requests.map((req, i) => {
+      let records: unknown;
+      try {
+        records = options.vendor.records(req);
+      } catch (error) {
+        assert.fail(`vendor.records threw on request ${i} (${req.method} ${req.path}): ${error instanceof Error ? error.message : String(error)}`);
+      }
+      assert.ok(Array.isArray(records), `vendor.records must return an array (request ${i} gave ${typeof records})`);
+      return records;
+    });
+  };
+
+  /** The batches the kit expects the plugin to send for these events: prepare, then the one batching rule. */
+  const expectedBatches = (events: SignalEvent[]): Outgoing[][] => {
+    const integration = makeIntegration();
+    const outgoing = events.map((e, i) => integration.prepare(e, i)).flatMap((p: Prepared) => (p.outcome === 'send' ? [p.outgoing] : []));
+    return integration.chunk(outgoing);
+  };
+
   /** Runs the given events through a fresh fake vendor answering with `handler`. */
   async function deliverWith(handler: FakeHandler, events: SignalEvent[], timeoutMs = 2_000, logger?: Logger) {
     const vendor: FakeVendor = await startFakeVendor(handler);
@@ -102,6 +140,7 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
   const check = (name: string, run: () => Promise<void>, skip?: string) => checks.push(skip === undefined ? { name, run } : { name, run, skip });
 
   check('declares a complete definition', async () => {
+    assert.deepEqual(definitionProblems(plugin), [], 'the definition is incomplete');
     for (const key of ['id', 'name', 'version'] as const) assert.ok(typeof plugin[key] === 'string' && plugin[key].length > 0, `definition.${key} must be a non-empty string`);
     assert.ok(plugin.presets[plugin.defaultPreset], `defaultPreset "${plugin.defaultPreset}" must name a preset`);
     const limits = makeIntegration().limits;
@@ -133,13 +172,9 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
 
   check('transform is pure and deterministic', async () => {
     const events = fixtureEvents(options.events);
-    const realNow = Date.now;
-    const realRandom = Math.random;
-    try {
-      const runs = [0, 1].map((run) => {
-        // A different clock and random source per run: output must not change.
-        Date.now = () => realNow() + run * 86_400_000;
-        Math.random = () => (run === 0 ? 0.123 : 0.987);
+    const runs = [0, 1].map((run) =>
+      // A different clock (Date.now, new Date(), Date(), performance.now) and random source per run: output must not change.
+      withShiftedClock(run * 86_400_000 + 1_234, run === 0 ? 0.123 : 0.987, () => {
         const integration = makeIntegration();
         return events.map((event) => {
           const frozen = deepFreeze(structuredClone(event));
@@ -148,15 +183,12 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
           assert.equal(JSON.stringify(frozen), before, 'transform must not mutate its input');
           return prepared;
         });
-      });
-      runs[0]!.forEach((p, i) => {
-        assert.equal(p.outcome, 'send', `fixture ${i} must map to a record (got ${JSON.stringify(p)})`);
-        assert.deepEqual(runs[1]![i], p, `fixture ${i}: two transforms gave different output (clock, randomness or state?)`);
-      });
-    } finally {
-      Date.now = realNow;
-      Math.random = realRandom;
-    }
+      }),
+    );
+    runs[0]!.forEach((p, i) => {
+      assert.equal(p.outcome, 'send', `fixture ${i} must map to a record (got ${JSON.stringify(p)})`);
+      assert.deepEqual(runs[1]![i], p, `fixture ${i}: two transforms gave different output (a clock — Date.now, new Date(), performance.now —, randomness or state?)`);
+    });
   });
 
   check('drops unmapped events and events mapped to drop', async () => {
@@ -181,6 +213,40 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
     assert.equal(results.length, events.length, 'one result per event');
     assert.deepEqual(statuses(results), expected, 'results must be in event order');
     assert.ok(requests.length >= 1, 'the vendor must have received the events');
+  });
+
+  check('every event reported delivered reached the vendor', async () => {
+    const events = fixtureEvents([options.events[0]!, unmappedInput, ...options.events.slice(1)], 'received');
+    const batches = expectedBatches(events);
+    const { results, requests } = await deliverWith(options.vendor.accept, events);
+    assert.equal(requests.length, batches.length, `${batches.length} batch(es) must be ${batches.length} request(s) (got ${requests.length})`);
+    const received = recordsOf(requests);
+    batches.forEach((batch, i) => {
+      const reported = batch.filter((o) => results[o.index]?.status === 'delivered').length;
+      assert.ok(
+        received[i]!.length >= reported,
+        `request ${i} carried ${received[i]!.length} record(s) but ${reported} event(s) of its batch were reported delivered: events reported delivered were never sent`,
+      );
+    });
+    // Distinct events must arrive as distinct records (not the first one twice and the second never).
+    const sent = batches.flat().map((o) => JSON.stringify(o.record));
+    if (new Set(sent).size === sent.length) {
+      const arrived = received.flat().map((r) => JSON.stringify(r));
+      assert.equal(new Set(arrived).size, arrived.length, 'the vendor received the same record more than once, so another event it was told about never arrived');
+    }
+  });
+
+  check('sends exactly one record per event', async () => {
+    const events = fixtureEvents(options.events, 'one-each');
+    const batches = expectedBatches(events);
+    const { requests } = await deliverWith(options.vendor.accept, events);
+    const received = recordsOf(requests);
+    batches.forEach((batch, i) => {
+      assert.ok(
+        (received[i]?.length ?? 0) <= batch.length,
+        `request ${i} carried ${received[i]?.length ?? 0} records for ${batch.length} event(s): a plugin sends one vendor record per event (vendor.records must count events)`,
+      );
+    });
   });
 
   const statusCases: [number, DeliveryResult['status'], Record<string, string>?][] = [
@@ -221,12 +287,18 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
   check(
     'batches respect limits',
     async () => {
-      const count = Math.min(limits.maxBatchItems + 1, 1_001);
+      // One more event than a batch holds, so a second request is needed; bounded for plugins with huge limits.
+      const count = Math.min(limits.maxBatchItems + 1, MAX_BATCH_PROBE);
       const inputs = Array.from({ length: count }, (_, i) => ({ ...options.events[i % options.events.length]!, message_id: `batch-${i}` }));
       const events = fixtureEvents(inputs, 'batch');
-      const { results, requests } = await deliverWith(options.vendor.accept, events);
+      const { results, requests } = await deliverWith(options.vendor.accept, events, 10_000);
       assert.deepEqual(statuses(results), events.map(() => 'delivered'), 'every batched event must be delivered');
-      assert.ok(requests.length >= 2, `${count} events with maxBatchItems ${limits.maxBatchItems} need at least 2 requests (got ${requests.length})`);
+      if (count > limits.maxBatchItems) {
+        assert.ok(requests.length >= 2, `${count} events with maxBatchItems ${limits.maxBatchItems} need at least 2 requests (got ${requests.length})`);
+      }
+      recordsOf(requests).forEach((records, i) => {
+        assert.ok(records.length <= limits.maxBatchItems, `request ${i} carried ${records.length} records, over maxBatchItems ${limits.maxBatchItems}`);
+      });
       if (limits.maxBatchBytes !== undefined) {
         for (const r of requests) assert.ok(r.rawBody.length <= limits.maxBatchBytes, `request of ${r.rawBody.length} bytes exceeds maxBatchBytes ${limits.maxBatchBytes}`);
       }
@@ -255,22 +327,58 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
     plugin.capabilities.identify ? undefined : 'capability identify not declared',
   );
 
-  check('never leaks secrets into logs, results or the delivery log', async () => {
-    const secrets = secretValuesOf(plugin, settings);
-    if (secrets.length === 0) return;
-    const { logger, lines } = capturingLogger();
+  /** The runs the secret checks look at: a good vendor, one that echoes the request back (credentials included), a 401; and testConnection. */
+  async function secretScenarios(logger: Logger) {
     const events = fixtureEvents(options.events, 'secrets');
-    // A hostile vendor that echoes the request (with its credentials) back.
     const echo: FakeHandler = (req) => ({ status: 500, body: `echo ${req.path} ${JSON.stringify(req.headers)} ${req.body}` });
     const outcomes = [
       await deliverWith(options.vendor.accept, events, 2_000, logger),
       await deliverWith(echo, events, 2_000, logger),
       await deliverWith(() => ({ status: 401, body: { error: 'bad key' } }), events, 2_000, logger),
     ];
-    const visible = JSON.stringify({ lines, results: outcomes.map((o) => o.results), exchanges: outcomes.map((o) => o.exchanges) });
+    const connection: unknown[] = [];
+    if (plugin.testConnection !== undefined) {
+      for (const handler of [options.vendor.accept, echo]) {
+        const vendor = await startFakeVendor(handler);
+        const http = createHttpClient({ hostOverrides: { '*': vendor.url }, timeoutMs: 2_000 });
+        try {
+          const settingsParsed = parseSettings(plugin, settings);
+          connection.push(await plugin.testConnection({ settings: settingsParsed, integrationId: plugin.id, logger, now: Date.now, http }).catch((e: unknown) => String(e)));
+        } finally {
+          await http.close();
+          await vendor.close();
+        }
+      }
+    }
+    return { results: outcomes.map((o) => o.results), exchanges: outcomes.map((o) => o.exchanges), connection };
+  }
+
+  const leakMessage = (where: string, found: string[]) => `a secret value appears ${found.join(' and ')} in ${where}`;
+
+  check('never leaks secrets into logs, results or the delivery log', async () => {
+    const secrets = secretValuesOf(plugin, settings);
+    if (secrets.length === 0) return;
+    const { logger, lines } = capturingLogger();
+    const seen = await secretScenarios(logger);
+    const visible = JSON.stringify({ lines, ...seen });
     for (const secret of secrets) {
-      assert.ok(!visible.includes(secret), 'a secret value appears in logs, results or the delivery log');
-      assert.ok(!visible.includes(encodeURIComponent(secret)), 'a URL-encoded secret appears in logs, results or the delivery log');
+      const found = findSecret(visible, secret);
+      assert.deepEqual(found, [], leakMessage('logs, results or the delivery log (if the plugin sends a secret encoded, return the encoded form from secretValues so it is masked)', found));
+    }
+  });
+
+  check('never prints secrets to the console', async () => {
+    const secrets = secretValuesOf(plugin, settings);
+    if (secrets.length === 0) return;
+    const { written } = await captureConsole(async () => {
+      await secretScenarios(capturingLogger().logger);
+      const integration = makeIntegration();
+      for (const e of fixtureEvents(options.events, 'console')) integration.prepare(e);
+    });
+    const text = written.join('\n');
+    for (const secret of secrets) {
+      const found = findSecret(text, secret);
+      assert.deepEqual(found, [], leakMessage('console output (console.*, process.stdout/stderr); log through ctx.logger, which the runner masks', found));
     }
   });
 

@@ -104,7 +104,7 @@ describe('sqlite spool specifics', () => {
     expect(page2).not.toContain('TEMP B-TREE');
     expect(due).toContain('jobs_due');
     expect(due).not.toContain('TEMP B-TREE');
-    const holds = plan(`SELECT id, state, next_at FROM jobs WHERE integration = ? AND user_key = ? AND state IN ('inflight', 'retry') ORDER BY id`, 'a', 'u');
+    const holds = plan(`SELECT user_key, id, state, next_at FROM jobs WHERE integration = ? AND state = 'retry' AND user_key IN (SELECT value FROM json_each(?)) ORDER BY user_key, id`, 'a', '["u"]');
     expect(holds).toContain('COVERING INDEX jobs_hold');
     expect(holds).not.toContain('TEMP B-TREE');
     db.close();

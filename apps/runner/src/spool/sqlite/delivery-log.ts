@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryResult, Exchange, SignalEvent } from '@signal/core';
 import type { AttemptRecord, DeliveryEntry, DeliveryQuery, EventDetail, JobState, QueueStats } from '../types.js';
+import type { Leases } from './leases.js';
 import type { MessageIndex } from './message-index.js';
 import { finalCondition } from './schema.js';
 
@@ -41,7 +42,7 @@ const finalStates = ['delivered', 'rejected', 'dropped', 'dead'] as const;
 const sqlList = (names: readonly string[]): string => `(${names.map((n) => `'${n.replace(/[^a-z]/g, '')}'`).join(', ')})`;
 const entryColumns = 'id, event_seq, integration, message_id, user_key, event_type, event_name, state, attempts, first_attempt_at, next_at, lease_until, created_at, updated_at, last_result';
 
-export function createDeliveryLog(db: Database.Database, index: MessageIndex): DeliveryLog {
+export function createDeliveryLog(db: Database.Database, index: MessageIndex, leases: Leases): DeliveryLog {
   const q = {
     eventRow: db.prepare<[number], { seq: number; message_id: string; source: string; body: string }>('SELECT seq, message_id, source, body FROM events WHERE seq = ?'),
     jobsOfEvent: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE event_seq = ? ORDER BY id'),
@@ -55,30 +56,31 @@ export function createDeliveryLog(db: Database.Database, index: MessageIndex): D
       `SELECT integration, SUM(state = 'pending') AS pending, SUM(state = 'retry') AS retry, MIN(id) AS oldest
        FROM jobs WHERE state IN ('pending', 'retry') GROUP BY integration`,
     ),
-    countInflight: db.prepare<[], { integration: string; n: number; oldest: number }>(
-      `SELECT integration, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state = 'inflight' GROUP BY integration`,
-    ),
     countFinal: db.prepare<[], { integration: string; state: JobState; n: number }>(
       `SELECT integration, state, COUNT(*) AS n FROM jobs WHERE ${finalCondition} GROUP BY integration, state`,
     ),
     createdAt: db.prepare<[number], { created_at: number }>('SELECT created_at FROM jobs WHERE id = ?'),
-    countBacklog: db.prepare<[], { n: number }>(`SELECT (SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'retry')) + (SELECT COUNT(*) FROM jobs WHERE state = 'inflight') AS n`),
+    countWaiting: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('pending', 'retry')`),
   };
 
-  const toEntry = (row: JobRow): DeliveryEntry => ({
-    id: String(row.id),
-    integration: row.integration,
-    messageId: row.message_id,
-    eventType: row.event_type,
-    ...(row.event_name === null ? {} : { eventName: row.event_name }),
-    userKey: row.user_key,
-    state: row.state,
-    attempts: row.attempts,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    ...(row.state === 'retry' || (row.state === 'pending' && row.attempts > 0) ? { retryAt: row.next_at } : {}),
-    ...(row.last_result === null ? {} : { lastResult: JSON.parse(row.last_result) as DeliveryResult }),
-  });
+  const toEntry = (row: JobRow): DeliveryEntry => {
+    // A leased job is pending or retry in the file; it is in flight (leases.ts).
+    const state: JobState = leases.has(row.id) ? 'inflight' : row.state;
+    return {
+      id: String(row.id),
+      integration: row.integration,
+      messageId: row.message_id,
+      eventType: row.event_type,
+      ...(row.event_name === null ? {} : { eventName: row.event_name }),
+      userKey: row.user_key,
+      state,
+      attempts: row.attempts,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      ...(state === 'retry' || (state === 'pending' && row.attempts > 0) ? { retryAt: row.next_at } : {}),
+      ...(row.last_result === null ? {} : { lastResult: JSON.parse(row.last_result) as DeliveryResult }),
+    };
+  };
 
   const history = (refs: string | null): AttemptRecord[] => {
     if (refs === null || refs === '') return [];
@@ -115,9 +117,17 @@ export function createDeliveryLog(db: Database.Database, index: MessageIndex): D
       const wanted = query.state === 'failed' ? ['rejected', 'dead'] : query.state === undefined ? [] : [query.state];
       if (wanted.length > 0 && wanted.every((w) => (finalStates as readonly string[]).includes(w))) {
         where.push(finalCondition, wanted.length === 1 ? `state = ${sqlList(wanted).slice(1, -1)}` : `state IN ${sqlList(wanted)}`);
+      } else if (query.state === 'inflight') {
+        // Jobs in flight are known to the writer only (leases.ts); the file says pending or retry.
+        where.push("state IN ('pending', 'retry')", 'id IN (SELECT value FROM json_each(?))');
+        args.push(JSON.stringify(leases.ids(query.integration)));
       } else if (query.state !== undefined) {
         where.push('state = ?');
         args.push(query.state);
+        if ((query.state === 'pending' || query.state === 'retry') && leases.size > 0) {
+          where.push('id NOT IN (SELECT value FROM json_each(?))');
+          args.push(JSON.stringify(leases.ids(query.integration)));
+        }
       }
       if (query.before !== undefined) {
         where.push('id < ?');
@@ -156,16 +166,19 @@ export function createDeliveryLog(db: Database.Database, index: MessageIndex): D
         const row = q.createdAt.get(oldest);
         if (row !== undefined) s.oldestAgeMs = Math.max(s.oldestAgeMs, at - row.created_at);
       };
+      const inflight = new Map(leases.counts().map((c) => [c.integration, c]));
       for (const row of q.countOpen.all()) {
         const s = entry(row.integration);
-        open(s, 'pending', row.pending, row.oldest);
-        open(s, 'retry', row.retry, row.oldest);
+        const held = inflight.get(row.integration);
+        open(s, 'pending', row.pending - (held?.pending ?? 0), row.oldest);
+        open(s, 'retry', row.retry - (held?.retry ?? 0), row.oldest);
+        if (held !== undefined) open(s, 'inflight', held.n, held.oldest);
       }
-      for (const row of q.countInflight.all()) open(entry(row.integration), 'inflight', row.n, row.oldest);
       for (const row of q.countFinal.all()) entry(row.integration).byState[row.state] = row.n;
       return [...byIntegration.values()].sort((a, b) => a.integration.localeCompare(b.integration));
     },
 
-    backlog: () => q.countBacklog.get()?.n ?? 0,
+    // Jobs in flight are pending or retry in the file: counted there.
+    backlog: () => q.countWaiting.get()?.n ?? 0,
   };
 }

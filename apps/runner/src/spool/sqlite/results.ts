@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Leases } from './leases.js';
 import { updateFields } from './protocol.js';
 
 /**
@@ -12,11 +13,12 @@ export interface Results {
   complete(at: number, exchanges: readonly string[], updates: readonly (string | number | null)[]): void;
 }
 
-export function createResults(db: Database.Database): Results {
+export function createResults(db: Database.Database, leases: Leases): Results {
   const q = {
+    // A job given back is due as it was (it never left pending or retry in the file), or at retryAt.
     release: db.prepare(
-      `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL,
-       next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state = 'inflight'`,
+      `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END,
+       next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state IN ('pending', 'retry')`,
     ),
     insertLog: db.prepare('INSERT INTO attempt_log (records, exchanges, refs) VALUES (?, ?, ?)'),
     // Jobs with the same outcome (a batch's delivered records) are finished in one statement ([[id, "row:index"], ...]).
@@ -40,8 +42,10 @@ export function createResults(db: Database.Database): Results {
       const state = u[i + 1] as string;
       const attemptAt = u[i + 2] as number;
       const retryAt = u[i + 3] as number | null;
+      const held = leases.has(id);
+      leases.remove(id);
       if (state === 'release') {
-        q.release.run(retryAt, at, id);
+        if (held) q.release.run(retryAt, at, id);
         continue;
       }
       const result = u[i + 4] as string;

@@ -5,7 +5,8 @@ import { idHash } from './id-hash.js';
  * SQLite spool schema. Jobs carry two times: `next_at` (when a pending or
  * retry job is due; a retry's stored backoff, so it survives restarts) and
  * `lease_until` (while in flight; a crashed runner's jobs come back after it).
- * The partial indexes keep claim cost independent of how many jobs are final.
+ * The partial indexes keep claim cost independent of how many jobs are final. Leases are in the
+ * writer's memory (leases.ts): the file never says `inflight` (lease_until is unused since v6).
  * Every write of an append lands at the end of a B-tree (seqs and ids only grow):
  * no index is keyed by a message id (see dedupe-window.ts and message-index.ts).
  */
@@ -24,9 +25,9 @@ export const keyBucketSize = 4096;
 
 /**
  * Indexes whose definition changed since version 1 (tables did not), or that are gone: dropped on
- * open, and rebuilt if the schema below still has them. (v4: jobs_message replaced by jobs_event; v6: jobs_final's condition.)
+ * open, and rebuilt if the schema below still has them. (v4: jobs_message replaced by jobs_event; v6: jobs_final's condition, jobs_hold only retries, jobs_lease gone.)
  */
-export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state', 'jobs_final', 'jobs_message'];
+export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state', 'jobs_final', 'jobs_message', 'jobs_lease'];
 
 /**
  * Table changes, by the version that introduced them, run on open for files older than that.
@@ -78,6 +79,8 @@ INSERT INTO event_keys (bucket, id_hash, seq)
 CREATE TABLE spool_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO spool_meta (key, value) SELECT 'keys_indexed_below', COALESCE((MAX(seq) / ${keyBucketSize}) * ${keyBucketSize}, 0) FROM events;
 
+-- Leases live in the writer's memory now: a job the file still calls in flight is due again.
+UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END, lease_until = NULL WHERE state = 'inflight';
 ALTER TABLE jobs ADD COLUMN history TEXT;
 CREATE TABLE attempt_log (id INTEGER PRIMARY KEY AUTOINCREMENT, records TEXT NOT NULL, exchanges TEXT NOT NULL, refs INTEGER NOT NULL);
 INSERT INTO attempt_log (id, records, exchanges, refs)
@@ -136,19 +139,20 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL,
   last_result      TEXT,
+  -- (lease_until: unused since v6, leases are in the writer's memory)
   -- the batch to retry with (idempotent batches; the engine's tag, cleared by any other outcome)
   batch_key        TEXT,
   -- this job's attempts, oldest first: "<attempt_log id>:<index in its records>,…"
   history          TEXT
 );
--- due jobs, in due order (state last, so stats count from the index alone)
-CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at, state) WHERE state IN ('pending', 'retry');
--- per-user order: only the jobs that can hold a user back (in flight, retrying). Kept small on
+-- due jobs, in due order (id explicit, then user_key: a claim reads its page from the index alone; state
+-- before them, so stats count from it too). Jobs in flight stay here (leases.ts): a claim writes nothing.
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs(integration, next_at, state, id, user_key) WHERE state IN ('pending', 'retry');
+-- per-user order: the retries that hold a user back (jobs in flight hold it too; the writer keeps
+-- those in memory, leases.ts). Kept small on
 -- purpose: an index of every open job by user is written on pages scattered across the whole
 -- queue by each claim and result (megabytes of WAL per batch at 1M queued); this one stays hot.
-CREATE INDEX IF NOT EXISTS jobs_hold ON jobs(integration, user_key, id, state, next_at) WHERE state IN ('inflight', 'retry');
--- expired leases
-CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(integration, lease_until) WHERE state = 'inflight';
+CREATE INDEX IF NOT EXISTS jobs_hold ON jobs(integration, user_key, id, state, next_at) WHERE state = 'retry';
 -- the delivery log and stats of final jobs (open ones use the indexes above; a claim then touches none of this)
 CREATE INDEX IF NOT EXISTS jobs_final ON jobs(integration, state, id) WHERE ${finalCondition};
 -- an event's jobs (event detail, replay by message id, pruning). By event_seq, not message_id: seqs only

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { createClaims } from './claims.js';
 import { createDeliveryLog } from './delivery-log.js';
+import { Leases } from './leases.js';
 import { createMessageIndex } from './message-index.js';
 import type { Request, Response, StoreOptions } from './protocol.js';
 import { createReplay } from './replay.js';
@@ -51,12 +52,12 @@ export function openStore(options: StoreOptions): Store {
   const db = openDatabase(options);
   const index = createMessageIndex(db);
   const writer = createWriter(db, { dedupe: options.dedupe, index });
-  const claims = createClaims(db);
-  const results = createResults(db);
-  const log = createDeliveryLog(db, index);
+  const leases = new Leases();
+  const claims = createClaims(db, leases);
+  const results = createResults(db, leases);
+  const log = createDeliveryLog(db, index, leases);
   const replay = createReplay(db, log.eventSeqs);
   const retention = createRetention(db);
-  claims.recoverAll();
 
   let appendTransactions = 0;
   const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));

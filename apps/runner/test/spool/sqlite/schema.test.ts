@@ -168,7 +168,7 @@ describe('sqlite spool schema upgrade', () => {
 });
 
 describe('sqlite spool query plans', () => {
-  it('stats, the delivery log and event lookups read indexes, never the whole jobs or events table', async () => {
+  it('stats, the delivery log and event lookups read indexes, never the whole jobs or events table (jobs in flight are counted in memory)', async () => {
     const path = fresh();
     await openSqliteSpool({ path }).close();
     const db = new Database(path);
@@ -176,7 +176,6 @@ describe('sqlite spool query plans', () => {
     const final = "state NOT IN ('pending', 'inflight', 'retry')";
     for (const sql of [
       `SELECT integration, SUM(state = 'pending') AS pending, SUM(state = 'retry') AS retry, MIN(id) AS oldest FROM jobs WHERE state IN ('pending', 'retry') GROUP BY integration`,
-      `SELECT integration, COUNT(*) AS n, MIN(id) AS oldest FROM jobs WHERE state = 'inflight' GROUP BY integration`,
       `SELECT integration, state, COUNT(*) AS n FROM jobs WHERE ${final} GROUP BY integration, state`,
     ]) {
       expect(plan(sql)).toContain('COVERING INDEX');

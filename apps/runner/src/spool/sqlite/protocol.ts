@@ -8,14 +8,12 @@ import type { DeliveryQuery, JobState } from '../types.js';
  * runs SQL.
  */
 
-/** Fields per event of an append, in this order. */
-export const appendFields = 9;
 /**
- * One event: message id, source, user key, event type, event name (or null), the event as
- * JSON, its trait keys joined by "\n" ('' when none), 1 if it is an identify carrying traits
- * else 0, the integration ids it is routed to joined by "\n".
+ * Fields per event of an append, in this order: message id, source, user key, event type, event
+ * name (or null), the event as JSON, its trait keys joined by "\n" ('' when none), 1 if it is an
+ * identify carrying traits else 0, the integration ids it is routed to joined by "\n".
  */
-export type AppendRow = [string, string, string, string, string | null, string, string, 0 | 1, string];
+export const appendFields = 9;
 
 /** Fields per claimed job: id, integration, message id, user key, attempts, first attempt at (or null), batch tag (or null), event JSON. */
 export const jobFields = 8;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { SpoolError } from '../errors.js';
 import { idHash } from './id-hash.js';
 
 /**
@@ -186,7 +187,7 @@ export function ensureSchema(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === schemaVersion) return;
   if (version > schemaVersion) {
-    throw new Error(`the file was written by a newer Signal (schema ${version}; this one knows ${schemaVersion}). Fix: upgrade @signal/runner, or point storage.path at another file`);
+    throw new SpoolError(`the file was written by a newer Signal (schema ${version}; this one knows ${schemaVersion}). Fix: upgrade @signal/runner, or point storage.path at another file`);
   }
   db.transaction(() => {
     if (version !== 0) {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { buildSync } from 'esbuild';
 import { SpoolError } from '../errors.js';
 import type { StoreOptions } from './protocol.js';
 
@@ -31,7 +32,7 @@ function writerEntry(): URL {
 
 function bundleFromSources(entry: URL): URL {
   const require = createRequire(entry);
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  const esbuild = require('esbuild') as { buildSync: typeof buildSync };
   const out = esbuild.buildSync({
     entryPoints: [fileURLToPath(entry)],
     bundle: true,

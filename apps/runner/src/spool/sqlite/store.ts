@@ -18,9 +18,10 @@ import { createWriter, type AppendCall } from './writer.js';
  */
 export interface Store {
   /**
-   * Runs a batch of requests in arrival order, except that all its appends share one
-   * transaction (group commit), run where the first of them stands. Replies as it goes:
-   * the appends' as soon as their commit is on disk, each other request's when done.
+   * Runs a batch of requests: first every request but the appends, in arrival order, each
+   * answered when done; then all the appends in one transaction (group commit), answered once
+   * it is on disk. (Appends not yet answered promise nothing, so a claim in the same batch need
+   * not see them.)
    */
   process(requests: readonly Request[], reply: (responses: Response[]) => void): void;
   readonly appendTransactions: number;
@@ -115,12 +116,12 @@ export function openStore(options: StoreOptions): Store {
       return appendTransactions;
     },
     process(requests, reply) {
-      let appended = false;
+      // Everything but appends first, in arrival order: claims and results then wait for no
+      // fsync but one already under way, and the appends that arrived meanwhile still share one.
+      const appends: Extract<Request, { op: 'append' }>[] = [];
       for (const r of requests) {
         if (r.op === 'append') {
-          if (appended) continue;
-          appended = true;
-          reply(runAppends(requests.filter((a): a is Extract<Request, { op: 'append' }> => a.op === 'append')).map((res) => ({ ...res, appendTransactions })));
+          appends.push(r);
           continue;
         }
         let response: Response;
@@ -131,6 +132,7 @@ export function openStore(options: StoreOptions): Store {
         }
         reply([response]);
       }
+      if (appends.length > 0) reply(runAppends(appends).map((res) => ({ ...res, appendTransactions })));
     },
     close() {
       db.close();

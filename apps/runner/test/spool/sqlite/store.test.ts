@@ -20,19 +20,22 @@ const run = (store: ReturnType<typeof openStore>, requests: Request[]) => {
 };
 
 describe('sqlite store batches', () => {
-  it('all appends of a batch share one transaction, answered together as soon as it commits, before the requests after them', () => {
+  it('claims, results and reads of a batch run first, in order; then all its appends share one transaction, answered together', () => {
     const store = open();
+    run(store, [{ op: 'append', id: 1, at: 1, events: event('m0') }]);
     const replies = run(store, [
-      { op: 'backlog', id: 1 },
-      { op: 'append', id: 2, at: 1, events: event('m1') },
-      { op: 'claim', id: 3, integration: 'a', limit: 10, now: 10, leaseMs: 1000 },
-      { op: 'append', id: 4, at: 1, events: [...event('m2'), ...event('m1')] },
+      { op: 'backlog', id: 2 },
+      { op: 'append', id: 3, at: 1, events: event('m1') },
+      { op: 'claim', id: 4, integration: 'a', limit: 10, now: 10, leaseMs: 1000 },
+      { op: 'append', id: 5, at: 1, events: [...event('m2'), ...event('m1')] },
+      { op: 'backlog', id: 6 },
     ]);
-    expect(store.appendTransactions).toBe(1);
-    expect(replies.map((r) => r.map((x) => x.id))).toEqual([[1], [2, 4], [3]]);
-    expect(replies[1]!.map((r) => (r.ok ? r.value : r.error))).toEqual(['s', 'sd']);
-    // The claim ran after the group commit: it sees both stored events.
-    expect((replies[2]![0] as { value: unknown[] }).value.length).toBe(2 * 8);
+    expect(store.appendTransactions).toBe(2);
+    expect(replies.map((r) => r.map((x) => x.id))).toEqual([[2], [4], [6], [3, 5]]);
+    expect(replies[3]!.map((r) => (r.ok ? r.value : r.error))).toEqual(['s', 'sd']);
+    // The claim ran before this batch's group commit: it got the one event stored before.
+    expect((replies[1]![0] as { value: unknown[] }).value.length).toBe(8);
+    expect(run(store, [{ op: 'backlog', id: 7 }])[0]![0]).toMatchObject({ value: 3 });
     store.close();
   });
 

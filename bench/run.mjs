@@ -1,5 +1,5 @@
 // Signal benchmark: `npm run bench -- [--only a,b] [--spool sqlite|nats] [--quick] [--runs N] [--cpu-prof] [--json file]`
-// Scenarios: ingest-batch, ingest-track, deliver, transform, rss-1m. Everything runs on 127.0.0.1,
+// Scenarios: ingest-batch, ingest-track, deliver, transform, rss-1m, ceiling, mixed. Everything runs on 127.0.0.1,
 // with bounded durations and event counts, and stops by itself. See "Benchmarks" in the root README.md and bench/RESULTS.md.
 import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -23,7 +23,9 @@ const value = (name, dflt) => {
 };
 if (flag('help')) {
   console.log(`npm run bench -- [options]
-  --only LIST      comma-separated: ingest-batch, ingest-track, deliver, transform, rss-1m (default: all)
+  --only LIST      comma-separated: ingest-batch, ingest-track, deliver, transform, rss-1m, ceiling, mixed (default: all)
+                   ceiling: Signal, a naive durable server and bare node:http under the same load, same run, ratios printed
+                   mixed: full-speed /v1/batch ingest while delivering to the fake CleverTap, then to an unbatched webhook
   --spool KIND     sqlite (default) or nats (JetStream at 127.0.0.1:4222, unique stream prefix, deleted after)
   --quick          short runs (smoke test, ~1 min): fewer events, 1 run each
   --runs N         repetitions per scenario (default 3; median reported)
@@ -31,6 +33,7 @@ if (flag('help')) {
   --deliver-events N   events pre-loaded for the delivery run (default 200000)
   --rss-events N   events queued for the RSS scenario (default 1000000)
   --rss-drain      rss-1m then restarts with delivery on and reports peak RSS while the backlog drains (≤ 4 min)
+  --mixed-seconds S  ingest duration of each mixed run (default 30; then up to S/2 s with ingest idle)
   --cpu-prof       write V8 CPU profiles of the runner to bench/profiles/ and print its top frames
   --runner FILE    runner module to test (default apps/runner/dist/index.js; node bench/build-head.mjs builds bench/.build/runner.mjs from HEAD)
   --json FILE      also write the results as JSON`);
@@ -39,22 +42,25 @@ if (flag('help')) {
 const quick = flag('quick');
 const spoolKind = value('spool', 'sqlite');
 if (!['sqlite', 'nats'].includes(spoolKind)) throw new Error(`--spool must be sqlite or nats, not ${spoolKind}`);
-const all = ['ingest-batch', 'ingest-track', 'deliver', 'transform', 'rss-1m'];
+const all = ['ingest-batch', 'ingest-track', 'deliver', 'transform', 'rss-1m', 'ceiling', 'mixed'];
 const only = value('only', all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const o of only) if (!all.includes(o)) throw new Error(`unknown scenario ${o}; one of ${all.join(', ')}`);
 const runs = Number(value('runs', quick ? 1 : 3));
 const seconds = Number(value('seconds', quick ? 4 : 10));
 const deliverEvents = Number(value('deliver-events', quick ? 30_000 : 200_000));
 const rssEvents = Number(value('rss-events', quick ? 100_000 : 1_000_000));
+const mixedSeconds = Number(value('mixed-seconds', quick ? 8 : 30));
 const cpuProf = flag('cpu-prof');
 const runnerModule = value('runner') === undefined ? undefined : join(process.cwd(), value('runner'));
 const profDir = join(here, 'profiles');
 
+// Issue #11's targets (SQLite): ingest-batch also ≥ 1.5× and ingest-track ≥ 1× the naive durable ceiling (see `ceiling`).
 const targets = {
-  'ingest-batch': { min: 50_000, unit: 'events/s' },
-  'ingest-track': { min: 10_000, unit: 'req/s' },
-  deliver: { min: 30_000, unit: 'events/s' },
+  'ingest-batch': { min: 60_000, unit: 'events/s' },
+  'ingest-track': { min: 18_000, unit: 'req/s' },
+  deliver: { min: 60_000, unit: 'events/s' },
   'rss-1m': { max: 300, unit: 'MB' },
+  'mixed webhook': { min: 2_000, unit: 'events/s' },
 };
 
 // ---------- helpers ----------
@@ -115,7 +121,7 @@ function child(script, args, execArgv = []) {
 }
 
 function startVendor() {
-  const proc = fork(join(here, 'fake-clevertap.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(join(here, 'fake-vendor.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = new Promise((resolve, reject) => {
     proc.once('message', resolve);
     proc.once('exit', (c) => reject(new Error(`fake vendor exited (${c})`)));
@@ -129,9 +135,9 @@ function startVendor() {
   return { proc, ready, count, stop };
 }
 
-async function startRunnerProcess({ dir, natsPrefix, vendorUrl, delivery, profile }) {
+async function startRunnerProcess({ dir, natsPrefix, vendorUrl, delivery, profile, integration }) {
   const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=runner-${profile}-${Date.now()}.cpuprofile`] : [];
-  const c = child('runner-child.mjs', [JSON.stringify({ dir, spool: spoolKind, natsPrefix, vendorUrl, delivery, runnerModule })], execArgv);
+  const c = child('runner-child.mjs', [JSON.stringify({ dir, spool: spoolKind, natsPrefix, vendorUrl, delivery, runnerModule, integration })], execArgv);
   const info = await c.ready;
   return { ...c, url: info.url, pid: info.pid, stop: async () => {
     const exited = new Promise((r) => c.proc.once('exit', r));
@@ -392,6 +398,106 @@ function transformScenario() {
   return results;
 }
 
+// ---------- ceiling: Signal vs a naive durable server vs bare node:http, same generator, same run ----------
+async function startCeilingServer(mode, dir) {
+  const c = child('ceiling-server.mjs', [JSON.stringify({ mode, dir })]);
+  const info = await c.ready;
+  return { ...c, url: info.url, pid: info.pid, stop: async () => {
+    const exited = new Promise((r) => c.proc.once('exit', r));
+    await c.call('stop').catch(() => {});
+    await Promise.race([exited, sleep(10_000).then(() => c.proc.kill('SIGKILL'))]);
+  } };
+}
+
+async function ceilingScenario() {
+  const shapes = [
+    { name: 'ceiling /v1/batch', path: '/v1/batch', concurrency: 16, eventsPerRequest: 100, typed: true, unit: 'events/s' },
+    { name: 'ceiling /v1/track', path: '/v1/track', concurrency: 64, eventsPerRequest: 1, typed: false, unit: 'req/s' },
+  ];
+  const out = {};
+  for (const shape of shapes) {
+    const samples = { signal: [], naive: [], bare: [] };
+    const body = shape.eventsPerRequest > 1 ? () => batchBody(shape.eventsPerRequest) : () => eventJson(shape.typed);
+    // Interleaved (signal, naive, bare, signal, ...): machine noise hits the three alike.
+    for (let r = 0; r < runs; r++) {
+      for (const target of ['signal', 'naive', 'bare']) {
+        const spool = freshSpool(`ceiling-${target}`);
+        const server = target === 'signal' ? await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false }) : await startCeilingServer(target, spool.dir);
+        try {
+          await load({ url: server.url, path: shape.path, concurrency: shape.concurrency, ms: 1000, maxRequests: 1e6, body, eventsPerRequest: shape.eventsPerRequest });
+          await server.call('mark');
+          const res = await load({ url: server.url, path: shape.path, concurrency: shape.concurrency, ms: seconds * 1000, maxRequests: 5_000_000 / shape.eventsPerRequest, body, eventsPerRequest: shape.eventsPerRequest });
+          const { cpuSec } = await server.call('cpu');
+          const perSec = (shape.eventsPerRequest > 1 ? res.events : res.requests) / res.elapsed;
+          samples[target].push({ perSec, cpu: cpuSec / res.elapsed, p99: res.p99, errors: res.errors });
+          log(shape.name, `run ${r + 1}/${runs} ${target}:`, fmt(perSec), shape.unit, `CPU ${((cpuSec / res.elapsed) * 100).toFixed(0)}%`, `p99 ${res.p99.toFixed(1)} ms`, Object.keys(res.errors).length ? `errors ${JSON.stringify(res.errors)}` : '');
+        } finally {
+          await server.stop();
+          await spool.cleanup();
+        }
+      }
+    }
+    const m = (t, k = 'perSec') => median(samples[t].map((s) => s[k]));
+    const ratio = (a, b) => (m(a) / m(b)).toFixed(2);
+    out[shape.name] = {
+      value: m('signal'),
+      unit: shape.unit,
+      runs: samples.signal.map((s) => Math.round(s.perSec)),
+      ratios: { naive: m('signal') / m('naive'), bare: m('signal') / m('bare') },
+      detail: `Signal ${ratio('signal', 'naive')}× the naive durable ceiling (${fmt(m('naive'))}: ${samples.naive.map((s) => fmt(s.perSec)).join(' / ')}), ${ratio('signal', 'bare')}× bare node:http (${fmt(m('bare'))}: ${samples.bare.map((s) => fmt(s.perSec)).join(' / ')}); CPU signal ${(m('signal', 'cpu') * 100).toFixed(0)}%, naive ${(m('naive', 'cpu') * 100).toFixed(0)}%, bare ${(m('bare', 'cpu') * 100).toFixed(0)}%; p99 ${m('signal', 'p99').toFixed(1)} / ${m('naive', 'p99').toFixed(1)} / ${m('bare', 'p99').toFixed(1)} ms`,
+    };
+    log(`${shape.name}: Signal/naive ${ratio('signal', 'naive')}, Signal/bare ${ratio('signal', 'bare')}`);
+  }
+  return out;
+}
+
+// ---------- mixed: delivery while ingest runs at full speed, vs with ingest idle ----------
+async function mixedScenario() {
+  const out = {};
+  for (const kind of ['clevertap', 'webhook']) {
+    const samples = [];
+    for (let r = 0; r < runs; r++) {
+      const spool = freshSpool(`mixed-${kind}`);
+      const vendor = startVendor();
+      const { url: vendorUrl } = await vendor.ready;
+      let runner;
+      try {
+        runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, integration: kind });
+        const c0 = await vendor.count();
+        const t0 = performance.now();
+        const res = await load({ url: runner.url, path: '/v1/batch', concurrency: 16, ms: mixedSeconds * 1000, maxRequests: 1e7, body: () => batchBody(100), eventsPerRequest: 100 });
+        const c1 = await vendor.count();
+        const t1 = performance.now();
+        // Ingest idle: the backlog left drains; the rate is taken until it is gone or the window ends.
+        const idleMs = (mixedSeconds * 1000) / 2;
+        let c2 = c1;
+        while (c2.distinct < res.events && performance.now() - t1 < idleMs) {
+          await sleep(100);
+          c2 = await vendor.count();
+        }
+        const t2 = performance.now();
+        const during = (c1.distinct - c0.distinct) / ((t1 - t0) / 1000);
+        const idle = (c2.distinct - c1.distinct) / ((t2 - t1) / 1000);
+        const sample = { during, idle, ratio: during / idle, ingest: res.events / res.elapsed, p99: res.p99, p50: res.p50, backlog: res.events - c1.distinct, drained: c2.distinct >= res.events, errors: res.errors, rssMB: procStatus(runner.pid).hwmMB };
+        log(`mixed ${kind} run ${r + 1}/${runs}: delivered ${fmt(during)} events/s during ingest (${fmt(sample.ingest)} events/s in, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms), ${fmt(idle)} events/s with ingest idle (${sample.drained ? 'drained' : `window ended, ${fmt(res.events - c2.distinct)} left`}); during/idle ${sample.ratio.toFixed(2)}; backlog at the end of ingest ${fmt(sample.backlog)}; peak RSS ${sample.rssMB.toFixed(0)} MB${Object.keys(res.errors).length ? ` errors ${JSON.stringify(res.errors)}` : ''}`);
+        samples.push(sample);
+      } finally {
+        await runner?.stop();
+        await vendor.stop();
+        await spool.cleanup();
+      }
+    }
+    const m = (k) => median(samples.map((s) => s[k]));
+    out[`mixed ${kind}`] = {
+      value: m('during'),
+      unit: 'events/s',
+      runs: samples.map((s) => Math.round(s.during)),
+      detail: `delivered during ${mixedSeconds}s of full-speed /v1/batch ingest (c=16); with ingest idle ${fmt(m('idle'))} events/s (${samples.map((s) => fmt(s.idle)).join(' / ')}); during/idle ${m('ratio').toFixed(2)} (target ≥ 0.50); ingest ${fmt(m('ingest'))} events/s, p50 ${m('p50').toFixed(1)} ms, p99 ${m('p99').toFixed(1)} ms; runner peak RSS ${m('rssMB').toFixed(0)} MB${kind === 'webhook' ? '; webhook unbatched, concurrency 8' : '; CleverTap 1000/batch, concurrency 15'}`,
+    };
+  }
+  return out;
+}
+
 // ---------- top frames of a CPU profile ----------
 function topFrames(file, limit = 15) {
   const prof = JSON.parse(readFileSync(file, 'utf8'));
@@ -444,6 +550,8 @@ for (const name of only) {
   if (name === 'deliver') results[name] = await deliverScenario();
   if (name === 'rss-1m') results[name] = await rssScenario();
   if (name === 'transform') Object.assign(results, transformScenario());
+  if (name === 'ceiling') Object.assign(results, await ceilingScenario());
+  if (name === 'mixed') Object.assign(results, await mixedScenario());
 }
 
 const verdict = (name, v) => {

@@ -1,10 +1,12 @@
 // The runner under test, in its own process (the load generator runs in the parent, so the
 // two use the two cores honestly). Started by bench/run.mjs with IPC; argv[2] is a JSON
-// options object: { dir, spool: 'sqlite'|'nats', natsPrefix, vendorUrl, delivery: boolean }.
+// options object: { dir, spool: 'sqlite'|'nats', natsPrefix, vendorUrl, delivery: boolean,
+// integration: 'clevertap' (default) | 'webhook' }.
 //
-// delivery=false: the config routes the source to the clevertap integration (so every
-// accepted event gets a delivery job), but the engine gets no lane for it, so jobs stay
-// queued. This is how the ingest and 1M-queued scenarios keep delivery out of the picture.
+// delivery=false: the config routes the source to the integration (so every accepted event
+// gets a delivery job), but the engine gets no lane for it, so jobs stay queued. This is how
+// the ingest and 1M-queued scenarios keep delivery out of the picture.
+// integration=webhook: @signal/webhook unbatched (one event per request), concurrency 8.
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +17,17 @@ const opts = JSON.parse(process.argv[2]);
 const { loadConfigFile, startRunner } = await import(pathToFileURL(resolve(opts.runnerModule ?? join(here, '../apps/runner/dist/index.js'))).href);
 // The plugin by path, so any runner module loads the same built package.
 const clevertapPlugin = join(here, '../packages/clevertap/dist/index.js');
+const webhookPlugin = join(here, '../packages/webhook/dist/index.js');
+const vendor = JSON.stringify(opts.vendorUrl ?? 'http://127.0.0.1:9');
+const integration =
+  opts.integration === 'webhook'
+    ? { id: 'webhook', hosts: `"hooks.bench.test": ${vendor}`, entry: `  - id: webhook
+    plugin: ${JSON.stringify(webhookPlugin)}
+    settings: { url: "https://hooks.bench.test/in", max_concurrency: 8 }` }
+    : { id: 'clevertap', hosts: `"us1.api.clevertap.com": ${vendor}`, entry: `  - id: clevertap
+    plugin: ${JSON.stringify(clevertapPlugin)}
+    preset: default
+    settings: { account_id: BENCH-000-0000, passcode: bench-passcode, region: us1 }` };
 const storage =
   opts.spool === 'nats'
     ? `{ driver: nats, servers: ["nats://127.0.0.1:4222"], stream_prefix: ${opts.natsPrefix} }`
@@ -24,14 +37,11 @@ writeFileSync(
   file,
   `server: { port: 0, host: 127.0.0.1 }
 storage: ${storage}
-http: { host_overrides: { "us1.api.clevertap.com": ${JSON.stringify(opts.vendorUrl ?? 'http://127.0.0.1:9')} } }
+http: { host_overrides: { ${integration.hosts} } }
 sources: [ { id: web, write_key: bench-write-key } ]
 integrations:
-  - id: clevertap
-    plugin: ${JSON.stringify(clevertapPlugin)}
-    preset: default
-    settings: { account_id: BENCH-000-0000, passcode: bench-passcode, region: us1 }
-pipelines: [ { id: main, sources: [web], integrations: [clevertap] } ]
+${integration.entry}
+pipelines: [ { id: main, sources: [web], integrations: [${integration.id}] } ]
 `,
 );
 

@@ -29,6 +29,16 @@ const sqliteStorage = z.strictObject({
   path: z.string().min(1).default('./data/signal.db'),
   /** Finished jobs (and their attempts, events and requests) older than this leave the delivery log. */
   retention_days: z.number().positive().default(7),
+  /**
+   * message_id dedupes per source over the ids stored in the last `hours`, at most the latest
+   * `max_ids` (kept in memory: ~22-28 bytes an id; see the README). Defaults: 24 h, 2,000,000.
+   */
+  dedupe_window: z
+    .strictObject({
+      hours: z.number({ error: 'must be a number of hours, e.g. 24' }).positive().max(24 * 365).optional(),
+      max_ids: z.number({ error: 'must be a whole number of ids, e.g. 2000000' }).int().min(1).max(200_000_000, 'is at most 200,000,000 (about 5 GB of memory)').optional(),
+    })
+    .optional(),
 });
 
 /** Scale-out spool (NATS JetStream); options beyond `servers` are documented in src/spool/nats.ts. */

@@ -6,7 +6,14 @@ import type { Spool } from '../spool/types.js';
 export async function openSpool(loaded: LoadedConfig): Promise<Spool> {
   const storage = loaded.config.storage;
   if (storage.driver === 'sqlite') {
-    return openSqliteSpool({ path: loaded.sqlitePath! });
+    const window = storage.dedupe_window;
+    return openSqliteSpool({
+      path: loaded.sqlitePath!,
+      dedupe: {
+        ...(window?.hours === undefined ? {} : { windowMs: window.hours * 3_600_000 }),
+        ...(window?.max_ids === undefined ? {} : { maxIds: window.max_ids }),
+      },
+    });
   }
   // Loaded on demand: SQLite users never load the NATS client.
   const { openNatsSpool } = await import('../spool/nats.js');

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { DeliveryEntry, EventPage, EventQuery, EventSummary } from './types.js';
+import type { DeliveryEntry, EventPage, EventQuery, EventSummary } from '../types.js';
+import type { MessageIndex } from './message-index.js';
 
 /**
- * Most events one findEvents call examines. better-sqlite3 is synchronous, so a search by
- * user or name over a week of events would hold the event loop (ingest, delivery) for as long
- * as it reads; bounded steps keep each call short, and the caller asks again with `next`.
- * A message id is an indexed lookup and needs no bound.
+ * Most events one findEvents call examines. The store thread runs one request at a time, so a
+ * search by user or name over a week of events would hold claims, results and appends for as
+ * long as it reads; bounded steps keep each call short, and the caller asks again with `next`.
+ * A message id is a lookup through the message index and needs no bound.
  */
 export const findEventsScanLimit = 5_000;
 
@@ -20,8 +21,8 @@ interface SummaryRow {
   anonymous_id: string | null;
 }
 
-/** `findEvents` for the SQLite spool; `jobEntry` turns a jobs row into its delivery-log entry. */
-export function sqliteEventFinder<Row extends { event_seq: number }>(db: Database.Database, jobEntry: (row: Row) => DeliveryEntry) {
+/** `findEvents` for the SQLite spool; `jobEntry` turns a jobs row into its delivery-log entry (leases applied). */
+export function createEventFinder<Row extends { event_seq: number }>(db: Database.Database, index: MessageIndex, jobEntry: (row: Row) => DeliveryEntry) {
   const jobsOf = db.prepare<[string], Row>('SELECT * FROM jobs WHERE event_seq IN (SELECT value FROM json_each(?)) ORDER BY id');
   const newest = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events');
   const olderExists = db.prepare<[number], { one: number }>('SELECT 1 AS one FROM events WHERE seq < ? LIMIT 1');
@@ -30,8 +31,9 @@ export function sqliteEventFinder<Row extends { event_seq: number }>(db: Databas
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (query.messageId !== undefined) {
-      where.push('e.message_id = ?');
-      args.push(query.messageId);
+      // Candidates by the id's hash (message-index.ts), confirmed by the id itself.
+      where.push('e.seq IN (SELECT value FROM json_each(?))', 'e.message_id = ?');
+      args.push(JSON.stringify(index.seqsOf(query.messageId)), query.messageId);
     }
     if (query.user !== undefined) {
       where.push(`(e.body ->> '$.user_id' = ? OR e.body ->> '$.anonymous_id' = ?)`);

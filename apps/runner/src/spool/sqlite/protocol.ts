@@ -1,0 +1,56 @@
+import type { DeliveryQuery, EventQuery, JobState } from '../types.js';
+
+/**
+ * Messages between the spool's front (main thread, spool.ts) and its store (the writer thread,
+ * store.ts). Rows travel as flat arrays of strings and numbers, a fixed number of fields per
+ * row: cheap to copy between threads (one array, no object per event), and the front has
+ * already serialised what the store writes (event bodies, payloads), so the store thread only
+ * runs SQL.
+ */
+
+/**
+ * Fields per event of an append, in this order: message id, source, user key, event type, event
+ * name (or null), the event as JSON, its trait keys joined by "\n" ('' when none), 1 if it is an
+ * identify carrying traits else 0, the integration ids it is routed to joined by "\n".
+ */
+export const appendFields = 9;
+
+/** Fields per claimed job: id, integration, message id, user key, attempts, first attempt at (or null), batch tag (or null), event JSON. */
+export const jobFields = 8;
+
+/**
+ * Fields per job update: job id, state ('release' or a JobUpdate state), attempt time, retry-at
+ * (or null), result JSON (null for a release), exchange index into the request's `exchanges`
+ * (-1: none), payload JSON (or null), batch tag (or null).
+ */
+export const updateFields = 8;
+
+export type Request =
+  | { op: 'append'; id: number; at: number; events: (string | number | null)[] }
+  | { op: 'claim'; id: number; integration: string; limit: number; now: number; leaseMs: number }
+  | { op: 'renew'; id: number; jobIds: number[]; until: number }
+  /** `exchanges`: each redacted, truncated exchange of this call once, as JSON. */
+  | { op: 'complete'; id: number; at: number; exchanges: string[]; updates: (string | number | null)[] }
+  | { op: 'replay'; id: number; at: number; filter: { integration?: string; state?: JobState; messageIds?: string[] } }
+  | { op: 'stats'; id: number; at: number }
+  | { op: 'backlog'; id: number }
+  | { op: 'deliveries'; id: number; query: DeliveryQuery }
+  | { op: 'event'; id: number; messageId: string; source?: string }
+  | { op: 'findEvents'; id: number; query: EventQuery }
+  | { op: 'nextDueAt'; id: number; integration: string }
+  | { op: 'prune'; id: number; before: number; limit: number }
+  | { op: 'close'; id: number };
+
+export type Op = Request['op'];
+
+export type Response =
+  /** `appendTransactions`: the store's count after this reply (group commits so far). */
+  | { id: number; ok: true; value: unknown; appendTransactions?: number }
+  | { id: number; ok: false; error: string; appendTransactions?: number };
+
+/** What the front passes to the store thread when it starts. */
+export interface StoreOptions {
+  path: string;
+  maxPageCount?: number;
+  dedupe: { windowMs: number; maxIds: number };
+}

@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { Leases } from './leases.js';
+import { updateFields } from './protocol.js';
+
+/**
+ * Results: the outcomes of claimed jobs, written in one transaction per complete() call.
+ * Every non-release update counts one attempt. The attempts of one call go into one
+ * attempt_log row (a JSON array of records, plus the exchanges they share), and each job
+ * appends "<row>:<index>" to its history: a 1000-record batch is one row insert and one
+ * UPDATE per distinct outcome, not a row and two index entries per record.
+ */
+export interface Results {
+  complete(at: number, exchanges: readonly string[], updates: readonly (string | number | null)[]): void;
+}
+
+export function createResults(db: Database.Database, leases: Leases): Results {
+  const q = {
+    // A job given back is due as it was (it never left pending or retry in the file), or at retryAt.
+    release: db.prepare(
+      `UPDATE jobs SET state = CASE WHEN attempts > 0 THEN 'retry' ELSE 'pending' END,
+       next_at = COALESCE(?, next_at), updated_at = ? WHERE id = ? AND state IN ('pending', 'retry')`,
+    ),
+    insertLog: db.prepare('INSERT INTO attempt_log (records, exchanges, refs) VALUES (?, ?, ?)'),
+    // Jobs with the same outcome (a batch's delivered records) are finished in one statement ([[id, "row:index"], ...]).
+    finishMany: db.prepare(
+      `UPDATE jobs SET state = ?, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), next_at = COALESCE(?, next_at),
+       lease_until = NULL, updated_at = ?, last_result = ?, batch_key = NULL,
+       history = CASE WHEN history IS NULL THEN d.value ->> 1 ELSE history || ',' || (d.value ->> 1) END
+       FROM json_each(?) AS d WHERE jobs.id = d.value ->> 0`,
+    ),
+    // Idempotent retries: each job's batch tag, after finishMany cleared the old ones ([[id, tag], ...]).
+    tagBatches: db.prepare(`UPDATE jobs SET batch_key = d.value ->> 1 FROM json_each(?) AS d WHERE jobs.id = d.value ->> 0`),
+  };
+
+  const completeTx = db.transaction((at: number, exchanges: readonly string[], u: readonly (string | number | null)[]) => {
+    const records: string[] = [];
+    /** Per outcome: the jobs and the index of each one's record. */
+    const groups = new Map<string, { state: string; at: number; retryAt: number | null; result: string; refs: [number, number][] }>();
+    const tags: [number, string][] = [];
+    for (let i = 0; i < u.length; i += updateFields) {
+      const id = u[i] as number;
+      const state = u[i + 1] as string;
+      const attemptAt = u[i + 2] as number;
+      const retryAt = u[i + 3] as number | null;
+      const held = leases.has(id);
+      leases.remove(id);
+      if (state === 'release') {
+        if (held) q.release.run(retryAt, at, id);
+        continue;
+      }
+      const result = u[i + 4] as string;
+      const x = u[i + 5] as number;
+      const payload = u[i + 6] as string | null;
+      const batch = u[i + 7] as string | null;
+      records.push(`{"at":${attemptAt},"result":${result}${x >= 0 ? `,"x":${x}` : ''}${payload === null ? '' : `,"payload":${payload}`}}`);
+      if (state === 'retry' && batch !== null) tags.push([id, batch]);
+      const key = `${state}|${attemptAt}|${retryAt}|${result}`;
+      const group = groups.get(key);
+      const ref: [number, number] = [id, records.length - 1];
+      if (group === undefined) groups.set(key, { state, at: attemptAt, retryAt, result, refs: [ref] });
+      else group.refs.push(ref);
+    }
+    if (records.length === 0) return;
+    const row = Number(q.insertLog.run(`[${records.join(',')}]`, `[${exchanges.join(',')}]`, records.length).lastInsertRowid);
+    for (const g of groups.values()) {
+      q.finishMany.run(g.state, g.at, g.retryAt, at, g.result, JSON.stringify(g.refs.map(([id, index]) => [id, `${row}:${index}`])));
+    }
+    if (tags.length > 0) q.tagBatches.run(JSON.stringify(tags));
+  });
+
+  return {
+    complete(at, exchanges, updates) {
+      if (updates.length > 0) completeTx(at, exchanges, updates);
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { createClaims } from './claims.js';
+import { createDeliveryLog } from './delivery-log.js';
+import { Leases } from './leases.js';
+import { createMessageIndex } from './message-index.js';
+import type { Request, Response, StoreOptions } from './protocol.js';
+import { createReplay } from './replay.js';
+import { createResults } from './results.js';
+import { createRetention } from './retention.js';
+import { ensureSchema } from './schema.js';
+import { createWriter, type AppendCall } from './writer.js';
+
+/**
+ * The SQLite store: the one connection that writes the spool file, and every operation on it,
+ * synchronous. It runs on the writer thread (worker.ts); tests drive it directly too.
+ */
+export interface Store {
+  /**
+   * Runs a batch of requests: first every request but the appends, in arrival order, each
+   * answered when done; then all the appends in one transaction (group commit), answered once
+   * it is on disk. (Appends not yet answered promise nothing, so a claim in the same batch need
+   * not see them.)
+   */
+  process(requests: readonly Request[], reply: (responses: Response[]) => void): void;
+  readonly appendTransactions: number;
+  close(): void;
+}
+
+/** Opens the file (creating parent directories), sets it up and upgrades its schema. */
+export function openDatabase(options: Pick<StoreOptions, 'path' | 'maxPageCount'>): Database.Database {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // Claims and results run at NORMAL (a lost one only means a redelivery: at-least-once);
+    // appends switch to FULL, whose WAL sync also covers everything written before.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = OFF');
+    db.pragma('cache_size = -32000');
+    db.pragma('busy_timeout = 5000');
+    if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+    ensureSchema(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+export function openStore(options: StoreOptions): Store {
+  const db = openDatabase(options);
+  const index = createMessageIndex(db);
+  const writer = createWriter(db, { dedupe: options.dedupe, index });
+  const leases = new Leases();
+  const claims = createClaims(db, leases);
+  const results = createResults(db, leases);
+  const log = createDeliveryLog(db, index, leases);
+  const replay = createReplay(db, log.eventSeqs);
+  const retention = createRetention(db);
+
+  let appendTransactions = 0;
+  const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+  /** Appends: one transaction for all; if it fails, one each, so one bad request does not fail its neighbours. */
+  const runAppends = (appends: Extract<Request, { op: 'append' }>[]): Response[] => {
+    const calls: AppendCall[] = appends;
+    try {
+      const outcomes = writer.appendAll(calls);
+      appendTransactions++;
+      return appends.map((a, i) => ({ id: a.id, ok: true, value: outcomes[i] }));
+    } catch (error) {
+      if (appends.length === 1) return [{ id: appends[0]!.id, ok: false, error: message(error) }];
+      return appends.map((a): Response => {
+        try {
+          const [outcome] = writer.appendAll([a]);
+          appendTransactions++;
+          return { id: a.id, ok: true, value: outcome };
+        } catch (inner) {
+          return { id: a.id, ok: false, error: message(inner) };
+        }
+      });
+    }
+  };
+
+  const run = (r: Exclude<Request, { op: 'append' }>): unknown => {
+    switch (r.op) {
+      case 'claim':
+        return claims.claim(r.integration, { limit: r.limit, now: r.now, leaseMs: r.leaseMs });
+      case 'renew':
+        return claims.renew(r.jobIds, r.until);
+      case 'complete':
+        return results.complete(r.at, r.exchanges, r.updates);
+      case 'replay':
+        return replay.replay(r.at, r.filter);
+      case 'stats':
+        return log.stats(r.at);
+      case 'backlog':
+        return log.backlog();
+      case 'deliveries':
+        return log.deliveries(r.query);
+      case 'event':
+        return log.event(r.messageId, r.source);
+      case 'findEvents':
+        return log.findEvents(r.query);
+      case 'nextDueAt':
+        return claims.nextDueAt(r.integration);
+      case 'prune':
+        return retention.prune(r.before, r.limit);
+      case 'close':
+        return undefined;
+    }
+  };
+
+  return {
+    get appendTransactions() {
+      return appendTransactions;
+    },
+    process(requests, reply) {
+      // Everything but appends first, in arrival order: claims and results then wait for no
+      // fsync but one already under way, and the appends that arrived meanwhile still share one.
+      const appends: Extract<Request, { op: 'append' }>[] = [];
+      for (const r of requests) {
+        if (r.op === 'append') {
+          appends.push(r);
+          continue;
+        }
+        let response: Response;
+        try {
+          response = { id: r.id, ok: true, value: run(r) };
+        } catch (error) {
+          response = { id: r.id, ok: false, error: message(error) };
+        }
+        reply([response]);
+      }
+      if (appends.length > 0) reply(runAppends(appends).map((res) => ({ ...res, appendTransactions })));
+    },
+    close() {
+      db.close();
+    },
+  };
+}

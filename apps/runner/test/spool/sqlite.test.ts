@@ -160,3 +160,23 @@ describe('sqlite spool specifics', () => {
     await spool.close();
   });
 });
+
+describe('sqlite findEvents', () => {
+  it('findEvents examines a bounded number of events per call and says where to go on, so a search never holds the process for long', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'));
+    const spool = openSqliteSpool({ path: join(tmp, 'spool.db') });
+    const needle = makeEvent('needle-user');
+    await spool.append([{ event: needle, integrations: ['a'], source: 'web' }]);
+    const hay = Array.from({ length: findEventsScanLimit + 10 }, (_, i) => ({ event: makeEvent(`hay-${i}`), integrations: ['a'], source: 'web' }));
+    await spool.append(hay);
+    const first = await spool.findEvents({ user: 'needle-user' });
+    expect(first.events).toEqual([]);
+    expect(first.next).toBeDefined();
+    const second = await spool.findEvents({ user: 'needle-user', before: first.next! });
+    expect(second.events.map((e) => e.messageId)).toEqual([needle.message_id]);
+    expect(second.next).toBeUndefined();
+    // A message id goes through the message index: found at once, however old.
+    expect((await spool.findEvents({ messageId: needle.message_id })).events).toHaveLength(1);
+    await spool.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });

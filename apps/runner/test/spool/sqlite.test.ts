@@ -180,3 +180,4 @@ describe('sqlite findEvents', () => {
     await spool.close();
     rmSync(tmp, { recursive: true, force: true });
   });
+});

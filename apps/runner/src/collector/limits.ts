@@ -4,3 +4,38 @@ export const collectorLimits = {
   maxBatchBytes: 500 * 1024,
   maxBatchEvents: 2_500,
 } as const;
+
+/**
+ * How the collector protects itself from slow or hostile clients and from unbounded storage
+ * growth. Config keys: server.headers_timeout_ms, server.body_timeout_ms, server.idle_timeout_ms,
+ * server.max_inflight_body_bytes, storage.max_backlog (README "HTTP API").
+ */
+export interface CollectorProtection {
+  /** All request headers must arrive within this (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** An ingest request's whole body must arrive within this once its headers have (→ 408). */
+  bodyTimeoutMs: number;
+  /** A keep-alive connection with no request in flight is closed after this. */
+  idleTimeoutMs: number;
+  /**
+   * Request-body bytes held in memory by all requests still being received. Over it, the
+   * oldest such requests are refused (503, Retry-After) until the total fits again: slow
+   * uploads age first, so fast clients keep being served.
+   */
+  maxInflightBodyBytes: number;
+  /** Jobs not yet final (all integrations) beyond which ingest answers 503 + Retry-After. */
+  maxBacklog: number;
+}
+
+export const defaultProtection: CollectorProtection = {
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we closed.
+  idleTimeoutMs: 72_000,
+  maxInflightBodyBytes: 16 * 1024 * 1024,
+  // Ten times the 1M-event queue the benchmarks hold; SQLite and JetStream handle it, disks fill later.
+  maxBacklog: 10_000_000,
+};
+
+/** Retry-After (seconds) of each 503: storage trouble takes a while, a busy moment does not. */
+export const retryAfterSeconds = { storage: 5, backlog: 30, overload: 2 } as const;

@@ -11,6 +11,7 @@ import { openSpool } from './storage/open-spool.js';
 import { startRetention } from './storage/retention.js';
 import type { Spool } from './spool/types.js';
 import { RejectionFeed } from './collector/rejections.js';
+import { protectionFromConfig } from './collector/limits.js';
 
 /** The runner could not start (port taken, spool unavailable). The message says what to do. */
 export class RunnerStartError extends SignalError {
@@ -79,6 +80,8 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   const rejections = new RejectionFeed();
   const app = buildServer({
     rejections,
+    logger,
+    protection: protectionFromConfig(config),
     spool,
     metrics,
     sources: new Map(config.sources.map((s) => [s.write_key, s.id])),

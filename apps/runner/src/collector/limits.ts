@@ -1,3 +1,5 @@
+import type { SignalConfig } from '../config/schema.js';
+
 /** The Segment HTTP API limits the collector mirrors (DESIGN.md). */
 export const collectorLimits = {
   maxEventBytes: 32 * 1024,
@@ -36,6 +38,18 @@ export const defaultProtection: CollectorProtection = {
   // Ten times the 1M-event queue the benchmarks hold; SQLite and JetStream handle it, disks fill later.
   maxBacklog: 10_000_000,
 };
+
+/** The config's protection keys (absent ones keep the defaults). */
+export function protectionFromConfig(config: Pick<SignalConfig, 'server' | 'storage'>): Partial<CollectorProtection> {
+  const { server, storage } = config;
+  const out: Partial<CollectorProtection> = {};
+  if (server.headers_timeout_ms !== undefined) out.headersTimeoutMs = server.headers_timeout_ms;
+  if (server.body_timeout_ms !== undefined) out.bodyTimeoutMs = server.body_timeout_ms;
+  if (server.idle_timeout_ms !== undefined) out.idleTimeoutMs = server.idle_timeout_ms;
+  if (server.max_inflight_body_bytes !== undefined) out.maxInflightBodyBytes = server.max_inflight_body_bytes;
+  if (storage.max_backlog !== undefined) out.maxBacklog = storage.max_backlog;
+  return out;
+}
 
 /** Retry-After (seconds) of each 503: storage trouble takes a while, a busy moment does not. */
 export const retryAfterSeconds = { storage: 5, backlog: 30, overload: 2 } as const;

@@ -14,13 +14,22 @@ const serverSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   /** If set, /api/* requires `Authorization: Bearer <admin_token>`. */
   admin_token: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Slow-client limits of the collector (defaults and meaning: src/collector/limits.ts, README "HTTP API"). */
+  headers_timeout_ms: z.number().int().min(100, 'must be at least 100 (ms)').optional(),
+  body_timeout_ms: z.number().int().min(100, 'must be at least 100 (ms)').optional(),
+  idle_timeout_ms: z.number().int().min(100, 'must be at least 100 (ms)').optional(),
+  max_inflight_body_bytes: z.number().int().min(1024 * 1024, 'must be at least 1048576 (1 MB: twice the largest request body)').optional(),
 });
+
+/** Jobs not yet final beyond which the collector answers 503 (default: src/collector/limits.ts). */
+const maxBacklog = z.number().int().positive().optional();
 
 const sqliteStorage = z.strictObject({
   driver: z.literal('sqlite'),
   path: z.string().min(1).default('./data/signal.db'),
   /** Finished jobs (and their attempts, events and requests) older than this leave the delivery log. */
   retention_days: z.number().positive().default(7),
+  max_backlog: maxBacklog,
 });
 
 /** Scale-out spool (NATS JetStream); options beyond `servers` are documented in src/spool/nats.ts. */
@@ -34,6 +43,7 @@ const natsStorage = z.strictObject({
   hold_recheck_ms: z.number().int().positive().optional(),
   max_ack_pending: z.number().int().positive().optional(),
   release_on_close: z.boolean().optional(),
+  max_backlog: maxBacklog,
 });
 
 const storageSchema = z.discriminatedUnion('driver', [sqliteStorage, natsStorage], {

@@ -125,7 +125,7 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, rej
       ? [408, 'the request headers did not arrive in time']
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'the request headers are too large']
-        : [400, 'malformed HTTP request'];
+        : [400, `malformed HTTP request${error.code === undefined ? '' : ` (${error.code})`}`];
   metrics.collectorRejected.inc({ status: String(status) });
   rejections.emit({ at: Date.now(), status, reason, path: '(unparsed request)', ip: socket.remoteAddress ?? '' });
   if (socket.writable) {

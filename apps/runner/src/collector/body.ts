@@ -18,6 +18,9 @@ import { Refusal } from './refusal.js';
 export const supportedContentTypes = ['application/json', 'text/plain'] as const;
 export const supportedEncodings = ['gzip', 'deflate', 'br'] as const;
 
+/** How long a body's rate is watched before it may be judged too slow to arrive in time. */
+const hopelessAfterMs = 1_000;
+
 type Decoder = (buffer: Buffer, options: ZlibOptions) => Buffer;
 
 /** HTTP "deflate" is zlib-wrapped (RFC 9110), but some clients send raw deflate: accept both. */
@@ -131,6 +134,7 @@ export function readIngestBody(headers: IncomingHttpHeaders, payload: IncomingMe
     const cleanup = () => {
       settled = true;
       clearTimeout(timer);
+      clearInterval(judging);
       inflight.finish(entry);
       payload.off('data', onData);
       payload.off('end', onEnd);
@@ -141,17 +145,56 @@ export function readIngestBody(headers: IncomingHttpHeaders, payload: IncomingMe
       if (settled) return;
       cleanup();
       chunks.length = 0;
+      // Read no more of it: the answer closes the connection, and bytes read now would only be garbage.
+      payload.pause();
       reject(refusal);
     };
-    const entry = inflight.start(() =>
-      fail(
-        new Refusal(503, 'the collector is receiving too many request bodies at once and this one was the slowest; retry', {
-          retryAfterSeconds: retryAfterSeconds.overload,
-          unavailable: 'overload',
-          close: true,
-        }),
-      ),
-    );
+    // Time spent paused (our doing, under the in-flight cap) does not count against a body's rate.
+    let pausedMs = 0;
+    let pausedAt: number | undefined;
+    let judging: NodeJS.Timeout | undefined;
+    /**
+     * True when the body cannot arrive by the deadline even at twice its rate so far: refused now,
+     * not at the deadline, so a trickling upload holds a second of its bytes, not a whole timeout's.
+     */
+    const hopeless = (now: number): boolean => {
+      if (!(declared > received)) return false;
+      const elapsed = now - entry.startedAt;
+      const active = elapsed - pausedMs - (pausedAt === undefined ? 0 : now - pausedAt);
+      if (elapsed < hopelessAfterMs || active < hopelessAfterMs / 4) return false;
+      return (received / active) * 2 * (timeoutMs - elapsed) < declared - received;
+    };
+    const tooSlow = (now: number) =>
+      new Refusal(
+        408,
+        `the request body is arriving too slowly to finish within ${timeoutMs / 1000} s (${Math.round(received / 1024)} of ${Math.round(declared / 1024)} KB after ${((now - entry.startedAt) / 1000).toFixed(1)} s); send it faster or in smaller requests`,
+        { close: true },
+      );
+    const entry = inflight.start({
+      pause: () => {
+        payload.pause();
+        pausedAt = Date.now();
+        judging = setInterval(() => {
+          const now = Date.now();
+          if (hopeless(now)) fail(tooSlow(now));
+        }, hopelessAfterMs / 2);
+        judging.unref();
+      },
+      resume: () => {
+        clearInterval(judging);
+        if (pausedAt !== undefined) pausedMs += Date.now() - pausedAt;
+        pausedAt = undefined;
+        payload.resume();
+      },
+      evict: () =>
+        fail(
+          new Refusal(503, 'the collector is receiving too many request bodies at once and this one was among the slowest; retry', {
+            retryAfterSeconds: retryAfterSeconds.overload,
+            unavailable: 'overload',
+            close: true,
+          }),
+        ),
+    });
     const timer = setTimeout(
       () => fail(new Refusal(408, `the request body did not arrive within ${timeoutMs / 1000} s; send it faster or in smaller requests`, { close: true })),
       timeoutMs,
@@ -164,7 +207,10 @@ export function readIngestBody(headers: IncomingHttpHeaders, payload: IncomingMe
         return;
       }
       chunks.push(chunk);
-      inflight.add(entry, chunk.length);
+      inflight.add(entry, chunk.length, received === declared);
+      if (settled) return;
+      const now = Date.now();
+      if (hopeless(now)) fail(tooSlow(now));
     }
     function onEnd() {
       if (settled) return;

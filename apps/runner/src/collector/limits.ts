@@ -20,9 +20,9 @@ export interface CollectorProtection {
   /** A keep-alive connection with no request in flight is closed after this. */
   idleTimeoutMs: number;
   /**
-   * Request-body bytes held in memory by all requests still being received. Over it, the
-   * oldest such requests are refused (503, Retry-After) until the total fits again: slow
-   * uploads age first, so fast clients keep being served.
+   * Request-body bytes held in memory by all requests still being received. Over it, bodies
+   * stop being read (paused) and new fast ones evict the slow ones (503, Retry-After):
+   * collector/inflight.ts.
    */
   maxInflightBodyBytes: number;
   /** Jobs not yet final (all integrations) beyond which ingest answers 503 + Retry-After. */
@@ -34,7 +34,8 @@ export const defaultProtection: CollectorProtection = {
   bodyTimeoutMs: 30_000,
   // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we closed.
   idleTimeoutMs: 72_000,
-  maxInflightBodyBytes: 16 * 1024 * 1024,
+  // Eight full 500 KB batches mid-upload; a body arriving whole in one read never waits for room.
+  maxInflightBodyBytes: 4 * 1024 * 1024,
   // Ten times the 1M-event queue the benchmarks hold; SQLite and JetStream handle it, disks fill later.
   maxBacklog: 10_000_000,
 };

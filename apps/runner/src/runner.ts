@@ -18,6 +18,7 @@ import type { VendorFaultControl } from './dev/faults.js';
 const stopGraceMs = 5_000;
 /** core's HTTP client default, when http.timeout_ms is not set. */
 const defaultHttpTimeoutMs = 30_000;
+import { protectionFromConfig } from './collector/limits.js';
 
 /** The runner could not start (port taken, spool unavailable). The message says what to do. */
 export class RunnerStartError extends SignalError {
@@ -94,6 +95,8 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   const integrationIds = loaded.integrations.map((i) => i.integration.id);
   const app = buildServer({
     rejections,
+    logger,
+    protection: protectionFromConfig(config),
     spool,
     metrics,
     sources: new Map(config.sources.map((s) => [s.write_key, s.id])),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { inputLimits } from './input-limits.js';
 
 /**
  * The canonical Signal event: snake_case, validated with zod. Ingestion also
@@ -52,8 +53,14 @@ export const eventSchema = z
     user_id: identifier.optional(),
     anonymous_id: identifier.optional(),
     group_id: identifier.optional(),
-    message_id: z.string().min(1).max(200),
+    message_id: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(inputLimits.maxMessageIdLength, `must be at most ${inputLimits.maxMessageIdLength} characters`),
+    /** When the event happened, corrected for the client's clock skew when it sent `sentAt` (Segment's rule). */
     timestamp: isoTimestamp,
+    /** The client's `timestamp` as sent, kept when `timestamp` was corrected for clock skew. */
+    original_timestamp: isoTimestamp.optional(),
     received_at: isoTimestamp.optional(),
     context: contextSchema.default({}),
   })
@@ -87,6 +94,11 @@ export interface ParseEventOptions {
   receivedAt?: Date;
   /** Message id generator for events without one (deterministic in tests). */
   generateId?: () => string;
+  /**
+   * The request's `sentAt` when it is sent once for several events (the root of a /v1/batch body);
+   * an event's own `sentAt` wins.
+   */
+  sentAt?: unknown;
 }
 
 const camelToSnake: Record<string, string> = {
@@ -166,7 +178,9 @@ export function parseEvent(input: unknown, options: ParseEventOptions = {}): Par
   const raw = normaliseEventInput(input);
   if (options.type !== undefined) {
     if (raw['type'] !== undefined && raw['type'] !== options.type) {
-      return { ok: false, issues: [{ path: 'type', message: `must be "${options.type}" on this endpoint (got ${JSON.stringify(raw['type'])})` }] };
+      // Echo the value only when it is a known type: the reason is logged, and a body value may be anything.
+      const got = typeof raw['type'] === 'string' && (eventTypes as readonly string[]).includes(raw['type']) ? `got "${raw['type']}"` : 'got another value';
+      return { ok: false, issues: [{ path: 'type', message: `must be "${options.type}" on this endpoint (${got})` }] };
     }
     raw['type'] = options.type;
   }
@@ -175,7 +189,31 @@ export function parseEvent(input: unknown, options: ParseEventOptions = {}): Par
   raw['received_at'] = receivedAt;
   const result = eventSchema.safeParse(raw);
   if (!result.success) return { ok: false, issues: formatIssues(result.error.issues) };
-  return { ok: true, event: result.data };
+  const event = result.data;
+  if (input['timestamp'] !== undefined || input['originalTimestamp'] !== undefined) {
+    correctClockSkew(event, input['sentAt'] ?? options.sentAt, receivedAt);
+  }
+  return { ok: true, event };
+}
+
+const isoDateTimeStart = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * Segment's clock-skew rule: a client whose clock is off sends `timestamp` and `sentAt` off by
+ * the same amount, so `timestamp = receivedAt − (sentAt − timestamp)`. The client's value stays
+ * in `original_timestamp`. Without a valid `sentAt` (or with no skew at all) nothing changes.
+ */
+function correctClockSkew(event: SignalEvent, sentAt: unknown, receivedAt: string): void {
+  // sentAt is only used for arithmetic: an ISO-looking date that parses is enough (no schema pass per event).
+  if (typeof sentAt !== 'string' || !isoDateTimeStart.test(sentAt)) return;
+  const skewMs = Date.parse(sentAt) - Date.parse(receivedAt);
+  if (skewMs === 0 || !Number.isFinite(skewMs)) return;
+  const corrected = new Date(Date.parse(event.timestamp) - skewMs);
+  const year = corrected.getUTCFullYear();
+  // Out-of-range results (absurd sentAt values) keep the client's timestamp rather than invent one.
+  if (!(year >= 0 && year <= 9999)) return;
+  event.original_timestamp = event.timestamp;
+  event.timestamp = corrected.toISOString();
 }
 
 /** The key that orders an event among its user's events: user_id, else anonymous_id. */

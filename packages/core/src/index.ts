@@ -1,4 +1,5 @@
 export * from './event.js';
+export * from './input-limits.js';
 export * from './results.js';
 export * from './errors.js';
 export * from './paths.js';

@@ -1,10 +1,12 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '@signal/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerCollector } from '../collector/routes.js';
-import { recordBodySize } from '../collector/body-size.js';
-import { collectorLimits } from '../collector/limits.js';
+import { collectorLimits, defaultProtection, type CollectorProtection } from '../collector/limits.js';
+import { logRejections } from '../collector/rejection-log.js';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { Spool } from '../spool/types.js';
-import type { RejectionFeed } from '../collector/rejections.js';
+import { RejectionFeed } from '../collector/rejections.js';
 import { installAdminGuard } from './admin-auth.js';
 import { registerDeliveryLog } from './delivery-log.js';
 
@@ -21,6 +23,10 @@ export interface ServerOptions {
   redact?: (text: string) => string;
   /** Refused ingest requests are told here. */
   rejections?: RejectionFeed;
+  /** Rate-limited log line per refused ingest request, and unexpected errors. */
+  logger?: Logger;
+  /** Collector timeouts, in-flight body cap, backlog bound (server.* and storage.max_backlog; defaults in collector/limits.ts). */
+  protection?: Partial<CollectorProtection>;
   engine: {
     wake(integration?: string): void;
     paused(): Record<string, string>;
@@ -32,41 +38,38 @@ export interface ServerOptions {
 /** One HTTP server: collector (/v1), health, metrics and the delivery log API (/api). */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { spool, metrics, engine } = options;
-  const app = Fastify({ bodyLimit: collectorLimits.maxBatchBytes, logger: false });
+  const protection = { ...defaultProtection, ...options.protection };
+  const rejections = options.rejections ?? new RejectionFeed();
+  const app = Fastify({
+    bodyLimit: collectorLimits.maxBatchBytes,
+    logger: false,
+    // Slow clients: headers, whole request (a backstop; the collector's own body deadline is exact), idle keep-alive.
+    http: { headersTimeout: protection.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
+    requestTimeout: protection.headersTimeoutMs + protection.bodyTimeoutMs + 5_000,
+    keepAliveTimeout: protection.idleTimeoutMs,
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, rejections, metrics),
+  });
   // First, before any route: the admin surface (/api, /debugger) is never open without a credential.
   installAdminGuard(app, { token: options.adminToken, redact: options.redact });
 
-  // Fastify's own JSON parsing (errors, prototype-poisoning checks), plus the body's size for the collector.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    recordBodySize(request, Buffer.byteLength(body as string));
-    parseJson(request, body as string, done);
-  });
-  // Browsers' sendBeacon posts text/plain; Segment's analytics.js relies on it.
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
-    recordBodySize(request, Buffer.byteLength(body as string));
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      const err = Object.assign(new SyntaxError('Body is not valid JSON'), { statusCode: 400 });
-      done(err, undefined);
-    }
-  });
-
+  // The root scope keeps Fastify's own parsers (JSON with prototype-poisoning checks) for /api;
+  // the collector has its own body reader in its /v1 scope (collector/routes.ts).
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
     if (status === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      metrics.collectorRejected.inc({ status: '413' });
       return reply.code(413).send({ success: false, error: `request body is larger than ${collectorLimits.maxBatchBytes / 1024} KB` });
     }
     if (status >= 400 && status < 500) {
-      metrics.collectorRejected.inc({ status: String(status) });
       const message = /json/i.test(error.message) || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? `invalid JSON: ${error.message}` : error.message;
       return reply.code(status).send({ success: false, error: message });
     }
-    app.log.error(error);
+    options.logger?.error({ error: error.message }, 'unexpected error');
     return reply.code(500).send({ success: false, error: 'internal error; the event was not stored, send it again' });
   });
+  if (options.logger !== undefined) {
+    const stopLogging = logRejections(rejections, options.logger);
+    app.addHook('onClose', async () => stopLogging());
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.requestDuration.observe(
@@ -84,7 +87,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     } catch {
       spoolOk = false;
     }
-    return reply.code(ready && spoolOk ? 200 : 503).send({ ready: ready && spoolOk, spool: spoolOk ? 'open' : 'unavailable', engine: ready ? 'running' : 'stopped' });
+    // A spool that cannot write is open but not ready: ingest answers 503 until a write succeeds again.
+    const health = spool.health();
+    const ok = ready && spoolOk && health.writable;
+    return reply.code(ok ? 200 : 503).send({
+      ready: ok,
+      spool: !spoolOk ? 'unavailable' : health.writable ? 'open' : 'not writable',
+      ...(health.writable ? {} : { storage: { reason: health.reason ?? 'unknown', ...(health.since === undefined ? {} : { since: new Date(health.since).toISOString() }) } }),
+      engine: ready ? 'running' : 'stopped',
+    });
   });
   app.get('/metrics', async (_req, reply) => {
     const body = await metrics.registry.metrics();
@@ -97,7 +108,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     routes: options.routes,
     metrics,
     wake: (id) => engine.wake(id),
-    ...(options.rejections === undefined ? {} : { rejections: options.rejections }),
+    rejections,
+    protection,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   registerDeliveryLog(app, {
     spool,
@@ -108,4 +121,25 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     resume: (id) => engine.resume(id),
   });
   return app;
+}
+
+/**
+ * Errors before Fastify has a request (malformed HTTP, headers too large, headers too slow):
+ * Fastify's default answer, in the collector's shape, also counted and told to the feed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket, rejections: RejectionFeed, metrics: RunnerMetrics): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request headers did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, `malformed HTTP request${error.code === undefined ? '' : ` (${error.code})`}`];
+  metrics.collectorRejected.inc({ status: String(status) });
+  rejections.emit({ at: Date.now(), status, reason, path: '(unparsed request)', ip: socket.remoteAddress ?? '' });
+  if (socket.writable) {
+    const body = JSON.stringify({ success: false, error: reason });
+    socket.write(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

@@ -1,17 +1,20 @@
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * Segment's two ways to send the write key: HTTP Basic with the key as the
- * user name (password empty), or `writeKey` in the JSON body.
+ * Segment's two ways to send the write key: HTTP Basic with the key as the user name (password
+ * empty), or `writeKey` in the JSON body. The header wins, and is checked before the body is read.
  */
-export function writeKeyOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header === 'string' && /^basic /i.test(header)) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const user = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : decoded;
-    if (user !== '') return user;
-  }
-  const body = request.body as { writeKey?: unknown } | null | undefined;
-  if (body !== null && typeof body === 'object' && typeof body.writeKey === 'string' && body.writeKey !== '') return body.writeKey;
-  return undefined;
+export function headerWriteKey(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers.authorization;
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  return user === '' ? undefined : user;
+}
+
+export function bodyWriteKey(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const key = (body as { writeKey?: unknown }).writeKey;
+  return typeof key === 'string' && key !== '' ? key : undefined;
 }

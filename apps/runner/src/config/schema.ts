@@ -22,7 +22,15 @@ export const serverSchema = z.strictObject({
     .max(512, 'must be at most 512 characters')
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent in an HTTP header)')
     .optional(),
+  /** Slow-client limits of the collector (defaults and meaning: src/collector/limits.ts, README "HTTP API"). */
+  headers_timeout_ms: z.number().int().min(100, 'must be at least 100 (ms)').optional(),
+  body_timeout_ms: z.number().int().min(100, 'must be at least 100 (ms)').optional(),
+  idle_timeout_ms: z.number().int().min(100, 'must be at least 100 (ms)').optional(),
+  max_inflight_body_bytes: z.number().int().min(1024 * 1024, 'must be at least 1048576 (1 MB: twice the largest request body)').optional(),
 });
+
+/** Jobs not yet final beyond which the collector answers 503 (default: src/collector/limits.ts). */
+const maxBacklog = z.number().int().positive().optional();
 
 const sqliteStorage = z.strictObject({
   driver: z.literal('sqlite'),
@@ -39,6 +47,7 @@ const sqliteStorage = z.strictObject({
       max_ids: z.number({ error: 'must be a whole number of ids, e.g. 2000000' }).int().min(1).max(200_000_000, 'is at most 200,000,000 (about 5 GB of memory)').optional(),
     })
     .optional(),
+  max_backlog: maxBacklog,
 });
 
 /** Scale-out spool (NATS JetStream); options beyond `servers` are documented in src/spool/nats.ts. */
@@ -52,6 +61,7 @@ const natsStorage = z.strictObject({
   hold_recheck_ms: z.number().int().positive().optional(),
   max_ack_pending: z.number().int().positive().optional(),
   release_on_close: z.boolean().optional(),
+  max_backlog: maxBacklog,
 });
 
 export const storageSchema = z.discriminatedUnion('driver', [sqliteStorage, natsStorage], {

@@ -14,6 +14,8 @@ export interface RunnerMetrics {
   rejected: Counter<'integration'>;
   dropped: Counter<'integration'>;
   collectorRejected: Counter<'status'>;
+  /** 503s by cause: storage (the spool could not commit), backlog (over storage.max_backlog), overload (too many bodies in flight). */
+  collectorUnavailable: Counter<'reason'>;
   requestDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
@@ -30,8 +32,14 @@ export function createMetrics(spool: Spool, paused: () => Record<string, string>
     dropped: counter('signal_events_dropped_total', 'Events not sent on purpose (unmapped by the preset, or no consent)'),
     collectorRejected: new Counter({
       name: 'signal_collector_rejected_requests_total',
-      help: 'Collector requests refused (400 bad event, 401 unknown key, 413 too large)',
+      help: 'Collector requests refused (400 bad event, 401 unknown key, 404 no such endpoint, 408 too slow, 413 too large, 415 unsupported type or encoding, 503 unavailable)',
       labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    collectorUnavailable: new Counter({
+      name: 'signal_collector_unavailable_total',
+      help: 'Collector requests answered 503 (retry later), by reason: storage (the spool could not commit), backlog (over storage.max_backlog), overload (too many request bodies in flight)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     requestDuration: new Histogram({
@@ -57,6 +65,14 @@ export function createMetrics(spool: Spool, paused: () => Record<string, string>
     });
   fromStats('signal_queue_depth', 'Jobs not yet final (pending, in flight, waiting to retry)', (s) => s.depth);
   fromStats('signal_queue_oldest_age_seconds', 'Age of the oldest job not yet final', (s) => s.oldestAgeMs / 1000);
+  new Gauge({
+    name: 'signal_spool_writable',
+    help: '1 while the spool takes writes; 0 after a failed write (disk full, JetStream unavailable) until a write succeeds again',
+    registers: [registry],
+    collect() {
+      this.set(spool.health().writable ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'signal_integration_paused',
     help: '1 while an integration is paused after an auth failure',

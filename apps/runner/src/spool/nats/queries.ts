@@ -1,0 +1,211 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { userKeyOf, type Exchange, type SignalEvent } from '@signal/core';
+import type { AttemptRecord, DeliveryDetail, DeliveryEntry, DeliveryQuery, EventDetail, JobState, QueueStats } from '../types.js';
+import type { EventIndex } from './event-index.js';
+import type { ExchangeStore } from './exchanges.js';
+import type { Leases } from './leases.js';
+import { untoken, type Names } from './names.js';
+import { decode, eventName, maxLoggedAttempts, type ChunkRecord, type CommitRecord, type LogBatch, type LogRecord, type RetryRecord } from './records.js';
+import { scanStream } from './scan.js';
+import type { Wire } from './wire.js';
+
+/** A job's delivery-log entry: its latest record, with what earlier records said. */
+interface Entry extends LogRecord {
+  integration: string;
+  lastResult?: LogRecord['r'];
+}
+
+/**
+ * The read side: stats, the delivery log, event detail. Counts come from stream
+ * info (subjects carry job counts); the log is read per (integration, commit)
+ * subject for one event, and scanned for listings and replays (slow paths).
+ */
+export class Queries {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly wire: Wire,
+    private readonly names: Names,
+    private readonly leases: Leases,
+    private readonly index: EventIndex,
+    private readonly exchanges: ExchangeStore,
+  ) {}
+
+  /**
+   * Unfinished jobs are the jobs of WORK chunks (subjects say how many) not yet recorded, plus
+   * the retry queue's; of those, the ones this runner handed out are in flight (another runner's
+   * count as pending here), retry-queue jobs after a failed attempt are `retry`. Final states are
+   * the TALLY counts, dead letters DEAD's messages.
+   */
+  async stats(): Promise<QueueStats[]> {
+    const [work, retry, dead, tally] = await Promise.all(
+      [
+        [this.names.streams.work, this.names.workFilter()],
+        [this.names.streams.retry, this.names.retryFilter()],
+        [this.names.streams.dead, this.names.deadFilter()],
+        [this.names.streams.tally, this.names.tallyFilter],
+      ].map(async ([stream, filter]) => Object.entries((await this.jsm.streams.info(stream!, { subjects_filter: filter! })).state.subjects ?? {})),
+    );
+    const per = new Map<string, { jobs: number; retrying: number; waiting: number; dead: number; final: Partial<Record<JobState, number>> }>();
+    const of = (integration: string) => {
+      let s = per.get(integration);
+      if (s === undefined) per.set(integration, (s = { jobs: 0, retrying: 0, waiting: 0, dead: 0, final: {} }));
+      return s;
+    };
+    for (const [subject, count] of [...work!, ...retry!, ...dead!, ...tally!]) {
+      const p = this.names.parse(subject);
+      if (p === undefined || count === 0) continue;
+      const s = of(p.integration);
+      if (p.kind === 'work') s.jobs += p.n * count;
+      else if (p.kind === 'retry') {
+        s.waiting += count;
+        if (p.retryKind === 'r') s.retrying += count;
+      } else if (p.kind === 'dead') s.dead += count;
+      else if (p.kind === 'tally') s.final[p.state as JobState] = (s.final[p.state as JobState] ?? 0) + p.n * count;
+    }
+    for (const integration of this.leases.integrations()) of(integration);
+    const now = Date.now();
+    return Promise.all(
+      [...per.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(async ([integration, s]): Promise<QueueStats> => {
+          const local = this.leases.counts(integration);
+          const depth = Math.max(0, s.jobs - local.doneInHeld + s.waiting);
+          const inflight = Math.min(local.out, depth);
+          const retrying = Math.min(Math.max(0, s.retrying - local.outRetrying), depth - inflight);
+          const pending = depth - inflight - retrying;
+          const byState: Partial<Record<JobState, number>> = {};
+          for (const [state, n] of Object.entries({ ...s.final, dead: s.dead, pending, inflight, retry: retrying })) if (n > 0) byState[state as JobState] = n;
+          return { integration, depth, oldestAgeMs: depth === 0 ? 0 : Math.max(0, now - (await this.oldest(integration, now))), byState };
+        }),
+    );
+  }
+
+  /** Created-at of the oldest unfinished job (WORK and the retry queue are oldest first). */
+  private async oldest(integration: string, now: number): Promise<number> {
+    const [chunk, retry] = await Promise.all([
+      this.wire.get(this.names.streams.work, { next_by_subj: this.names.workFilter(integration), seq: 1 }).catch(() => null),
+      this.wire.get(this.names.streams.retry, { next_by_subj: this.names.retryFilter(integration), seq: 1 }).catch(() => null),
+    ]);
+    return Math.min(chunk === null ? now : chunk.json<ChunkRecord>().t, retry === null ? now : retry.json<RetryRecord>().createdAt);
+  }
+
+  /** Every job's latest log record (scan of LOG, in stream order). */
+  async logEntries(integration?: string): Promise<Map<string, Entry>> {
+    const entries = new Map<string, Entry>();
+    await scanStream(this.nc, this.jsm, this.names.streams.log, { filter: this.names.logFilter(integration) }, (page) => {
+      for (const m of page) {
+        const subjectIntegration = untoken(m.subject.split('.')[2] ?? '');
+        for (const record of decode<LogBatch>(m.data).records) {
+          const before = entries.get(record.id);
+          entries.set(record.id, { ...record, integration: subjectIntegration, ...(record.r !== undefined ? { lastResult: record.r } : before?.lastResult !== undefined ? { lastResult: before.lastResult } : {}) });
+        }
+      }
+    });
+    return entries;
+  }
+
+  async deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]> {
+    const entries = await this.logEntries(query.integration);
+    const list: (DeliveryEntry & { o: [number, number] })[] = [...entries.values()].map((e) => ({ ...toEntry(e), o: e.o }));
+    // Jobs never recorded are pending in their chunk (read from WORK only when the query can match them).
+    if (query.state === undefined || query.state === 'pending') {
+      for (const { seq, value } of await this.chunks(query.integration)) {
+        const integration = this.names.parse(value.subject)?.integration;
+        if (integration === undefined) continue;
+        value.chunk.jobs.forEach((job, i) => {
+          const id = this.names.jobId(integration, job.s, job.e.message_id);
+          if (!entries.has(id)) list.push({ ...pendingEntry(id, integration, job.e, value.chunk.t), o: [seq, i] });
+        });
+      }
+    }
+    const matches = (state: JobState) => query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
+    // Newest first by creation (stable while entries change state), then by place in the stream.
+    const order = (a: (typeof list)[number], b: (typeof list)[number]) => b.createdAt - a.createdAt || b.o[0] - a.o[0] || b.o[1] - a.o[1] || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    let out = list.filter((e) => matches(e.state)).sort(order);
+    if (query.before !== undefined) {
+      const cursor = list.find((e) => e.id === query.before);
+      if (cursor !== undefined) out = out.filter((e) => order(cursor, e) < 0);
+    }
+    return out.slice(0, query.limit ?? 100).map(({ o: _o, ...entry }) => entry);
+  }
+
+  /** WORK chunks (a work queue: read with direct gets, since consumers may not overlap the runners'). */
+  private async chunks(integration?: string): Promise<{ seq: number; value: { subject: string; chunk: ChunkRecord } }[]> {
+    const out: { seq: number; value: { subject: string; chunk: ChunkRecord } }[] = [];
+    for (let seq = 1; ; ) {
+      const m = await this.wire.get(this.names.streams.work, { next_by_subj: this.names.workFilter(integration), seq });
+      if (m === null) break;
+      out.push({ seq: m.seq, value: { subject: m.subject, chunk: m.json<ChunkRecord>() } });
+      seq = m.seq + 1;
+    }
+    return out;
+  }
+
+  /** The log records of one commit's jobs for one integration, in order. */
+  async records(integration: string, commit: string): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    const subject = this.names.log(integration, commit);
+    for (let seq = 1; ; ) {
+      const m = await this.wire.get(this.names.streams.log, { next_by_subj: subject, seq });
+      if (m === null) break;
+      out.push(...m.json<LogBatch>().records);
+      seq = m.seq + 1;
+    }
+    return out;
+  }
+
+  async event(messageId: string, source?: string): Promise<EventDetail | undefined> {
+    const found = await this.index.find(messageId, source);
+    if (found === undefined) return undefined;
+    const { record, item } = found;
+    const deliveries = await Promise.all([...new Set(item.i)].map((integration) => this.detail(integration, record, item)));
+    const ids = deliveries.flatMap((d) => d.history.flatMap((a) => (a as { exchangeId?: string }).exchangeId ?? []));
+    const exchanges = await this.exchanges.load(ids);
+    return {
+      event: item.e,
+      source: item.s,
+      deliveries: deliveries.map((d) => ({
+        ...d,
+        history: d.history.map((a) => {
+          const { exchangeId, ...attempt } = a as AttemptRecord & { exchangeId?: string };
+          const exchange: Exchange | undefined = exchangeId === undefined ? undefined : exchanges.get(exchangeId);
+          return exchange === undefined ? attempt : { ...attempt, exchange };
+        }),
+      })),
+    };
+  }
+
+  private async detail(integration: string, record: CommitRecord, item: CommitRecord['items'][number]): Promise<DeliveryDetail> {
+    const id = this.names.jobId(integration, item.s, item.e.message_id);
+    const mine = (await this.records(integration, record.c)).filter((r) => r.id === id);
+    if (mine.length === 0) return { ...pendingEntry(id, integration, item.e, record.t), history: [] };
+    let entry: Entry | undefined;
+    for (const r of mine) entry = { ...r, integration, ...(r.r !== undefined ? { lastResult: r.r } : entry?.lastResult !== undefined ? { lastResult: entry.lastResult } : {}) };
+    const history = mine.flatMap((r) => (r.a === undefined ? [] : [r.a as AttemptRecord])).slice(-maxLoggedAttempts);
+    return { ...toEntry(entry!), history };
+  }
+}
+
+function pendingEntry(id: string, integration: string, event: SignalEvent, createdAt: number): DeliveryEntry {
+  const name = eventName(event);
+  return { id, integration, messageId: event.message_id, eventType: event.type, ...(name === undefined ? {} : { eventName: name }), userKey: userKeyOf(event), state: 'pending', attempts: 0, createdAt, updatedAt: createdAt };
+}
+
+function toEntry(e: Entry): DeliveryEntry {
+  return {
+    id: e.id,
+    integration: e.integration,
+    messageId: e.m,
+    eventType: e.ty,
+    ...(e.nm === undefined ? {} : { eventName: e.nm }),
+    userKey: e.u,
+    state: e.st,
+    attempts: e.n,
+    createdAt: e.ct,
+    updatedAt: e.at,
+    ...(e.st === 'retry' && e.ra !== undefined ? { retryAt: e.ra } : {}),
+    ...(e.lastResult === undefined ? {} : { lastResult: e.lastResult }),
+  };
+}

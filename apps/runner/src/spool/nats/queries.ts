@@ -107,40 +107,60 @@ export class Queries {
   }
 
   async deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]> {
+    const limit = query.limit ?? 100;
     const entries = await this.logEntries(query.integration);
-    const list: (DeliveryEntry & { o: [number, number] })[] = [...entries.values()].map((e) => ({ ...toEntry(e), o: e.o }));
-    // Jobs never recorded are pending in their chunk (read from WORK only when the query can match them).
-    if (query.state === undefined || query.state === 'pending') {
-      for (const { seq, value } of await this.chunks(query.integration)) {
-        const integration = this.names.parse(value.subject)?.integration;
-        if (integration === undefined) continue;
-        value.chunk.jobs.forEach((job, i) => {
-          const id = this.names.jobId(integration, job.s, job.e.message_id);
-          if (!entries.has(id)) list.push({ ...pendingEntry(id, integration, job.e, value.chunk.t), o: [seq, i] });
-        });
-      }
-    }
-    const matches = (state: JobState) => query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
+    type Listed = DeliveryEntry & { o: [number, number] };
     // Newest first by creation (stable while entries change state), then by place in the stream.
-    const order = (a: (typeof list)[number], b: (typeof list)[number]) => b.createdAt - a.createdAt || b.o[0] - a.o[0] || b.o[1] - a.o[1] || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-    let out = list.filter((e) => matches(e.state)).sort(order);
-    if (query.before !== undefined) {
-      const cursor = list.find((e) => e.id === query.before);
-      if (cursor !== undefined) out = out.filter((e) => order(cursor, e) < 0);
+    const order = (a: Listed, b: Listed) => b.createdAt - a.createdAt || b.o[0] - a.o[0] || b.o[1] - a.o[1] || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    const matches = (state: JobState) => query.state === undefined || state === query.state || (query.state === 'failed' && (state === 'rejected' || state === 'dead'));
+    const logged: Listed[] = [...entries.values()].map((e) => ({ ...toEntry(e), o: e.o }));
+    let cursor = query.before === undefined ? undefined : logged.find((e) => e.id === query.before);
+    const pending: Listed[] = [];
+    // Jobs never recorded are pending in their chunk: WORK is read newest first, only as far as the page needs.
+    if (query.state === undefined || query.state === 'pending') {
+      await this.newestChunks(query.integration, (seq, integration, chunk) => {
+        for (let i = chunk.jobs.length - 1; i >= 0; i--) {
+          const job = chunk.jobs[i]!;
+          const id = this.names.jobId(integration, job.s, job.e.message_id);
+          if (entries.has(id)) continue;
+          const entry: Listed = { ...pendingEntry(id, integration, job.e, chunk.t), o: [seq, i] };
+          if (query.before !== undefined && cursor === undefined) {
+            if (id === query.before) cursor = entry;
+            continue;
+          }
+          if (cursor === undefined || order(cursor, entry) < 0) pending.push(entry);
+        }
+        return pending.length >= limit;
+      });
     }
-    return out.slice(0, query.limit ?? 100).map(({ o: _o, ...entry }) => entry);
+    if (query.before !== undefined && cursor === undefined) return [];
+    return [...logged, ...pending]
+      .filter((e) => matches(e.state) && (cursor === undefined || order(cursor, e) < 0))
+      .sort(order)
+      .slice(0, limit)
+      .map(({ o: _o, ...entry }) => entry);
   }
 
-  /** WORK chunks (a work queue: read with direct gets, since consumers may not overlap the runners'). */
-  private async chunks(integration?: string): Promise<{ seq: number; value: { subject: string; chunk: ChunkRecord } }[]> {
-    const out: { seq: number; value: { subject: string; chunk: ChunkRecord } }[] = [];
-    for (let seq = 1; ; ) {
-      const m = await this.wire.get(this.names.streams.work, { next_by_subj: this.names.workFilter(integration), seq });
-      if (m === null) break;
-      out.push({ seq: m.seq, value: { subject: m.subject, chunk: m.json<ChunkRecord>() } });
-      seq = m.seq + 1;
+  /**
+   * WORK chunks, newest first, until `visit` says enough. WORK is a work queue (other consumers may
+   * not overlap the runners'), so this reads with direct gets, window by window from the end.
+   */
+  private async newestChunks(integration: string | undefined, visit: (seq: number, integration: string, chunk: ChunkRecord) => boolean): Promise<void> {
+    const { first_seq: first, last_seq: last } = (await this.jsm.streams.info(this.names.streams.work)).state;
+    const window = 256;
+    for (let end = last; end >= first && end > 0; end -= window) {
+      const found: { seq: number; subject: string; chunk: ChunkRecord }[] = [];
+      for (let seq = Math.max(first, end - window + 1); seq <= end; ) {
+        const m = await this.wire.get(this.names.streams.work, { next_by_subj: this.names.workFilter(integration), seq });
+        if (m === null || m.seq > end) break;
+        found.push({ seq: m.seq, subject: m.subject, chunk: m.json<ChunkRecord>() });
+        seq = m.seq + 1;
+      }
+      for (const { seq, subject, chunk } of found.reverse()) {
+        const owner = this.names.parse(subject)?.integration;
+        if (owner !== undefined && visit(seq, owner, chunk)) return;
+      }
     }
-    return out;
   }
 
   /** The log records of one commit's jobs for one integration, in order. */

@@ -75,17 +75,25 @@ export class TraitsMemory {
     const keys = [...new Set(events.flatMap((e) => traitKeys(e)))];
     const known = new Map<string, Traits>();
     if (keys.length > 0) {
-      const current = this.tail !== undefined && (await this.tail.reached(await this.lastSeq(), catchUpMs));
+      const fetch = async (key: string) => {
+        const stored = await this.store.get<Traits>(this.names.traits(key));
+        const found = { traits: stored?.value, seq: stored?.seq ?? 0 };
+        this.set(key, found);
+        return found;
+      };
+      // Keys not in memory are read while TRAITS' last sequence is asked for (one round trip for both).
+      const cached = keys.filter((k) => this.cache.has(k));
+      const missing = keys.filter((k) => !this.cache.has(k));
+      const [last, ...fetched] = await Promise.all([cached.length > 0 ? this.lastSeq() : Promise.resolve(0), ...missing.map(fetch)]);
+      missing.forEach((key, k) => {
+        if (fetched[k]!.traits !== undefined) known.set(key, fetched[k]!.traits!);
+      });
+      const current = this.tail !== undefined && (await this.tail.reached(last as number, catchUpMs));
       await Promise.all(
-        keys.map(async (key) => {
+        cached.map(async (key) => {
           let found = current ? this.cache.get(key) : undefined;
-          if (found === undefined) {
-            const stored = await this.store.get<Traits>(this.names.traits(key));
-            found = { traits: stored?.value, seq: stored?.seq ?? 0 };
-            this.set(key, found);
-          } else {
-            this.set(key, found); // most recently used
-          }
+          if (found === undefined) found = await fetch(key);
+          else this.set(key, found); // most recently used
           if (found.traits !== undefined) known.set(key, found.traits);
         }),
       );

@@ -103,6 +103,22 @@ describe.skipIf(natsMissing)('JetStream spool: ingest', () => {
     expect((await spool.event(e.message_id, 'web'))?.event.message_id).toBe(e.message_id);
   });
 
+  it('EVENTS at its limit refuses the append; the chunks already written are taken back, so the retry is delivered once', async () => {
+    const spool = await sb.open();
+    await spool.append([{ event: track('u0'), integrations: ['hook'], source: 'web' }]);
+    // An operator's limit on EVENTS, reached (discard New).
+    const info = await sb.jsm.streams.info(sb.names.streams.events);
+    await sb.jsm.streams.update(sb.names.streams.events, { ...info.config, max_msgs: 1 });
+    const e = track('u1');
+    await expect(spool.append([{ event: e, integrations: ['hook'], source: 'web' }])).rejects.toMatchObject({ kind: 'spool' });
+    expect(spool.health().writable).toBe(false);
+    expect(await jobsOn(sb.jsm, sb.names.streams.work, sb.names.workFilter('hook'))).toBe(1);
+    await sb.jsm.streams.update(sb.names.streams.events, { ...info.config, max_msgs: -1 });
+    expect((await spool.append([{ event: e, integrations: ['hook'], source: 'web' }])).outcomes).toEqual(['stored']);
+    const jobs = await spool.claim('hook', { limit: 10, now: Date.now(), ...lease });
+    expect(jobs.filter((j) => j.messageId === e.message_id)).toHaveLength(1);
+  });
+
   it("remembers identify traits per user and copies them into the user's later events", async () => {
     const spool = await sb.open();
     await spool.append([

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { AppendItem, AppendResult } from '../types.js';
 import { NatsSpoolError } from './errors.js';
 import type { EventIndex } from './event-index.js';
@@ -6,7 +7,7 @@ import { idHash } from './id-window.js';
 import { token, type Names } from './names.js';
 import { commitHeader, idsHeader, sourcesHeader } from './records.js';
 import type { TraitsMemory } from './traits.js';
-import type { Wire } from './wire.js';
+import { JetStreamApiFailure, type Wire } from './wire.js';
 
 /** Commits waiting for their acks at once; more appends wait and join the next commit. */
 const maxInflight = 8;
@@ -54,6 +55,7 @@ export class Ingest {
 
   constructor(
     private readonly wire: Wire,
+    private readonly jsm: JetStreamManager,
     private readonly names: Names,
     private readonly traits: TraitsMemory,
     private readonly index: EventIndex,
@@ -192,15 +194,18 @@ export class Ingest {
     const remember = prepared.slice(0, cut).flatMap((p) => (p.remember === undefined ? [] : [p.remember]));
     started(
       (async () => {
-        await Promise.all(writes).catch((error: unknown) => {
+        const chunkAcks = await Promise.all(writes).catch((error: unknown) => {
           throw new NatsSpoolError('the jobs of an append were not stored', error);
         });
-        const [ack] = await Promise.all([
-          this.wire.publish(this.names.events, `{${head},"items":[${events.join(',')}]}`, {
-            headers: { [commitHeader]: id, [idsHeader]: hashes.join(' '), [sourcesHeader]: [...sourceTokens].join(' ') },
-          }),
-          ...remember.map((m) => this.traits.remember(m)),
-        ]).catch((error: unknown) => {
+        const events$ = this.wire.publish(this.names.events, `{${head},"items":[${events.join(',')}]}`, {
+          headers: { [commitHeader]: id, [idsHeader]: hashes.join(' '), [sourcesHeader]: [...sourceTokens].join(' ') },
+        });
+        const [ack] = await Promise.all([events$, ...remember.map((m) => this.traits.remember(m))]).catch(async (error: unknown) => {
+          // EVENTS refused the commit (e.g. at its limits): its ids are not recorded, so the client's retry is stored
+          // again; take the chunks back so that retry does not deliver twice. Not after a timeout: EVENTS may hold it.
+          if (await events$.then(() => false, (e: unknown) => e instanceof JetStreamApiFailure)) {
+            await Promise.allSettled(chunkAcks.map((a) => this.jsm.streams.deleteMessage(this.names.streams.work, a.seq, false)));
+          }
           throw new NatsSpoolError('the events of an append were not stored', error);
         });
         return ack.seq;

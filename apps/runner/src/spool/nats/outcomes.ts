@@ -259,8 +259,13 @@ export class Outcomes {
       } else holding.job.state = item.failed === undefined ? 'done' : 'lost';
     }
     for (const [chunk, delay] of chunkNaks) {
-      this.leases.drop(chunk);
       chunks.delete(chunk);
+      if (chunk.jobs.some((j) => j.state === 'out')) {
+        // A claim handed out more of it meanwhile: give back nothing now; the released jobs come back with the chunk.
+        for (const item of items) if (item.withChunk === true && item.holding.kind === 'chunk' && item.holding.chunk === chunk) item.holding.job.state = 'lost';
+        continue;
+      }
+      this.leases.drop(chunk);
       naks.push(chunk.message.nak(delay));
     }
     for (const chunk of chunks) {

@@ -91,7 +91,7 @@ export class NatsSpool implements Spool {
     this.exchanges = new ExchangeStore(this.wire, names);
     this.index = new EventIndex(nc, jsm, this.wire, names, tuning);
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
-    this.ingest = new Ingest(this.wire, names, this.traits, this.index, maxPayload);
+    this.ingest = new Ingest(this.wire, jsm, names, this.traits, this.index, maxPayload);
     this.outcomes = new Outcomes(this.wire, names, this.holds, this.exchanges, this.leases, Math.floor(maxPayload * 0.7));
     this.queries = new Queries(nc, jsm, this.wire, names, this.leases, this.index, this.exchanges);
     void this.watchConnection();
@@ -249,9 +249,14 @@ export class NatsSpool implements Spool {
   private async adopt(integration: string, message: LeasedMessage): Promise<void> {
     const held = this.leases.held(integration, message.seq);
     if (held !== undefined) {
-      // Ours already (the lease lapsed and JetStream delivered it to us again): what we know is newer than the log.
+      // Ours already, and its lease lapsed: no request holds its jobs handed out (the engine renews what it holds),
+      // so they are queued again with the ones a failed write lost. What we know is newer than the log.
       held.message = message;
-      for (const job of held.jobs) if (job.state === 'lost') job.state = 'queued';
+      for (const job of held.jobs) {
+        if (job.state !== 'lost' && job.state !== 'out') continue;
+        if (job.state === 'out') this.leases.out.delete(job.id);
+        job.state = 'queued';
+      }
       return;
     }
     const record = decode<ChunkRecord>(message.data);

@@ -105,7 +105,7 @@ export class Wire {
   /** Publishes to a stream and resolves with its PubAck (the message is stored). */
   async publish(subject: string, data: string | Uint8Array, options: PublishOptions = {}): Promise<PubAck> {
     const m = await this.request(subject, data, options);
-    if (m.headers?.code === 503) throw new NatsSpoolError(`no stream listens on ${subject}`);
+    if (m.headers?.code === 503) throw new JetStreamApiFailure(0, `no stream listens on ${subject}`);
     const ack = m.json<{ seq?: number; duplicate?: boolean; error?: { err_code?: number; description?: string } }>();
     if (ack.error !== undefined || ack.seq === undefined) {
       throw new JetStreamApiFailure(ack.error?.err_code ?? 0, ack.error?.description ?? `publish to ${subject} failed`);

@@ -82,6 +82,24 @@ export class Queries {
     );
   }
 
+  /** Jobs not yet final, all integrations: two stream-info calls (what `storage.max_backlog` checks). */
+  async backlog(): Promise<number> {
+    const [work, retry] = await Promise.all(
+      [
+        [this.names.streams.work, this.names.workFilter()],
+        [this.names.streams.retry, this.names.retryFilter()],
+      ].map(async ([stream, filter]) => Object.entries((await this.jsm.streams.info(stream!, { subjects_filter: filter! })).state.subjects ?? {})),
+    );
+    let jobs = 0;
+    for (const [subject, count] of [...work!, ...retry!]) {
+      const p = this.names.parse(subject);
+      if (p?.kind === 'work') jobs += p.n * count;
+      else if (p?.kind === 'retry') jobs += count;
+    }
+    const recorded = this.leases.integrations().reduce((n, integration) => n + this.leases.counts(integration).doneInHeld, 0);
+    return Math.max(0, jobs - recorded);
+  }
+
   /** Created-at of the oldest unfinished job (WORK and the retry queue are oldest first). */
   private async oldest(integration: string, now: number): Promise<number> {
     const [chunk, retry] = await Promise.all([

@@ -291,8 +291,8 @@ export class NatsSpool implements Spool {
     await this.outcomes.complete(updates);
   }
 
-  async backlog(): Promise<number> {
-    return (await this.stats()).reduce((n, s) => n + s.depth, 0);
+  backlog(): Promise<number> {
+    return this.queries.backlog();
   }
 
   health(): SpoolHealth {

@@ -115,7 +115,8 @@ export class Queries {
     await scanStream(this.nc, this.jsm, this.names.streams.log, { filter: this.names.logFilter(integration) }, (page) => {
       for (const m of page) {
         const subjectIntegration = untoken(m.subject.split('.')[2] ?? '');
-        for (const record of decode<LogBatch>(m.data).records) {
+        for (const { a: _attempt, ...record } of decode<LogBatch>(m.data).records) {
+          // The attempt (payload, exchange id) is for event(); an entry keeps the summary only.
           const before = entries.get(record.id);
           entries.set(record.id, { ...record, integration: subjectIntegration, ...(record.r !== undefined ? { lastResult: record.r } : before?.lastResult !== undefined ? { lastResult: before.lastResult } : {}) });
         }

@@ -69,6 +69,8 @@ export class NatsSpool implements Spool {
   /** Integration → jobs per chunk seen lately (how many chunks a claim pulls). */
   private readonly chunkSize = new Map<string, number>();
   private renewTimer: NodeJS.Timeout | undefined;
+  /** Integration → when it was last claimed from. */
+  private readonly lastClaim = new Map<string, number>();
   private renewEveryMs = 0;
   /** While the connection is down, appends fail at once (503) instead of waiting out the request timeout. */
   private disconnected: string | undefined;
@@ -158,13 +160,26 @@ export class NatsSpool implements Spool {
     }
   }
 
-  /** Chunks with jobs not yet handed out are leased by no request of the engine: the spool keeps them. */
+  /**
+   * Chunks with jobs not yet handed out are leased by no request of the engine: the spool keeps them,
+   * while their integration is being claimed. One nobody claimed from for a while (its delivery
+   * stopped or paused) goes back, for any runner to take.
+   */
   private renewQueued(): void {
-    for (const chunk of this.leases.allChunks()) if (chunk.jobs.some((j) => j.state === 'queued')) chunk.message.working();
+    const now = Date.now();
+    for (const chunk of this.leases.allChunks()) {
+      if (!chunk.jobs.some((j) => j.state === 'queued')) continue;
+      const idle = now - (this.lastClaim.get(chunk.integration) ?? now);
+      if (idle > Math.max(60_000, 2 * (this.consumers.get(chunk.integration) ?? 0)) && !chunk.jobs.some((j) => j.state === 'out')) {
+        this.leases.drop(chunk);
+        void chunk.message.nak(0).catch(() => undefined);
+      } else chunk.message.working();
+    }
   }
 
   async claim(integration: string, options: ClaimOptions): Promise<Job[]> {
     await this.ensureConsumers(integration, options.leaseMs);
+    this.lastClaim.set(integration, Date.now());
     const { limit, now } = options;
     const [holds, retries] = await Promise.all([this.retryingUsers(integration), pullNow(this.nc, this.names.streams.retry, this.names.retryConsumer(integration), limit), this.pullChunks(integration, limit)]);
     const busy = this.leases.busyUsers(integration);

@@ -11,6 +11,8 @@ import type { Wire } from './wire.js';
 const cachedKeys = 50_000;
 /** How long an append waits for this runner's view of TRAITS to catch up before it reads every key from the server. */
 const catchUpMs = 2_000;
+/** How long a runner whose view fell behind reads traits from the server before it waits for its view again. */
+const bypassMs = 10_000;
 
 interface Cached {
   traits: Traits | undefined;
@@ -32,6 +34,7 @@ interface Cached {
 export class TraitsMemory {
   private readonly cache = new Map<string, Cached>();
   private tail: StreamTail | undefined;
+  private bypassUntil = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -53,6 +56,18 @@ export class TraitsMemory {
 
   async stop(): Promise<void> {
     await this.tail?.stop();
+  }
+
+  /**
+   * Whether this runner has seen TRAITS up to `seq`, waiting for it briefly. A follower that fell
+   * behind (server restarting, consumer recreated) is not waited for again for a while: keys are
+   * read from the server instead, one request each, as they were before the cache.
+   */
+  private async caughtUp(seq: number): Promise<boolean> {
+    if (this.tail === undefined || Date.now() < this.bypassUntil) return this.tail !== undefined && this.tail.seen >= seq;
+    if (await this.tail.reached(seq, catchUpMs)) return true;
+    this.bypassUntil = Date.now() + bypassMs;
+    return false;
   }
 
   private async lastSeq(): Promise<number> {
@@ -88,7 +103,7 @@ export class TraitsMemory {
       missing.forEach((key, k) => {
         if (fetched[k]!.traits !== undefined) known.set(key, fetched[k]!.traits!);
       });
-      const current = this.tail !== undefined && (await this.tail.reached(last as number, catchUpMs));
+      const current = await this.caughtUp(last as number);
       await Promise.all(
         cached.map(async (key) => {
           let found = current ? this.cache.get(key) : undefined;

@@ -1,5 +1,5 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { userKeyOf, type SignalEvent } from '@signal/core';
 import {
   terminalStates,
@@ -16,33 +16,25 @@ import {
   type Spool,
   type SpoolHealth,
 } from '../types.js';
+import { Claims, type ClaimTuning } from './claims.js';
 import { NatsSpoolError } from './errors.js';
 import { EventIndex, type IndexSettings } from './event-index.js';
 import { ExchangeStore } from './exchanges.js';
-import { idHash } from './id-window.js';
 import { Ingest } from './ingest.js';
 import { LastValueStore } from './last-value.js';
-import { Leases, settled, type ChunkJob, type HeldChunk } from './leases.js';
+import { Leases } from './leases.js';
 import type { Names } from './names.js';
 import { Outcomes } from './outcomes.js';
-import { ackAll, pullNow, type LeasedMessage } from './pull.js';
 import { Queries } from './queries.js';
-import { decode, encode, type ChunkRecord, type DeadRecord, type HoldRecord, type LogRecord, type RetryRecord } from './records.js';
+import { encode, type DeadRecord, type LogRecord, type RetryRecord } from './records.js';
 import { scanJson } from './scan.js';
 import { TraitsMemory } from './traits.js';
 import { Wire } from './wire.js';
 
-export interface NatsSpoolTuning extends IndexSettings {
-  /** How long a job held back behind its user's retrying job waits before it is looked at again. */
-  holdRecheckMs: number;
-  /** Upper bound on leased-but-unacked messages per consumer (chunks; retry-queue jobs, including those waiting out a nak delay). */
-  maxAckPending: number;
+export interface NatsSpoolTuning extends IndexSettings, ClaimTuning {
   /** On close, give unfinished claims back at once (true) or leave them to expire like a crash (false). */
   releaseOnClose: boolean;
 }
-
-/** Chunks pulled at most per pull request of a claim. */
-const maxChunksPerPull = 64;
 
 /**
  * The spool on NATS JetStream (layout: docs/scale-out.md). Every runner shares
@@ -64,14 +56,7 @@ export class NatsSpool implements Spool {
   private readonly queries: Queries;
   /** The latest append's failure, until an append succeeds again (health()). */
   private writeFailure: { reason: string; since: number } | undefined;
-  /** Integration → lease (ms) its consumers were last set up with. */
-  private readonly consumers = new Map<string, number>();
-  /** Integration → jobs per chunk seen lately (how many chunks a claim pulls). */
-  private readonly chunkSize = new Map<string, number>();
-  private renewTimer: NodeJS.Timeout | undefined;
-  /** Integration → when it was last claimed from. */
-  private readonly lastClaim = new Map<string, number>();
-  private renewEveryMs = 0;
+  private readonly claims: Claims;
   /** While the connection is down, appends fail at once (503) instead of waiting out the request timeout. */
   private disconnected: string | undefined;
 
@@ -96,6 +81,7 @@ export class NatsSpool implements Spool {
     this.ingest = new Ingest(this.wire, jsm, names, this.traits, this.index, maxPayload);
     this.outcomes = new Outcomes(this.wire, names, this.holds, this.exchanges, this.leases, Math.floor(maxPayload * 0.7));
     this.queries = new Queries(nc, jsm, this.wire, names, this.leases, this.index, this.exchanges);
+    this.claims = new Claims(nc, jsm, this.wire, names, tuning, this.leases, this.holds, this.index, this.outcomes, this.queries);
     void this.watchConnection();
   }
 
@@ -122,184 +108,12 @@ export class NatsSpool implements Spool {
 
   // ---- delivery -----------------------------------------------------------
 
-  private async ensureConsumers(integration: string, leaseMs: number): Promise<void> {
-    if (this.consumers.get(integration) === leaseMs) return;
-    await Promise.all([
-      this.ensureConsumer(this.names.streams.work, this.names.workConsumer(integration), this.names.workFilter(integration), leaseMs),
-      this.ensureConsumer(this.names.streams.retry, this.names.retryConsumer(integration), this.names.retryFilter(integration), leaseMs),
-    ]);
-    this.consumers.set(integration, leaseMs);
-    const every = Math.max(50, Math.floor(Math.min(...this.consumers.values()) / 3));
-    if (every !== this.renewEveryMs) {
-      clearInterval(this.renewTimer);
-      this.renewEveryMs = every;
-      this.renewTimer = setInterval(() => this.renewQueued(), every);
-      this.renewTimer.unref();
-    }
+  claim(integration: string, options: ClaimOptions): Promise<Job[]> {
+    return this.claims.claim(integration, options);
   }
 
-  private async ensureConsumer(stream: string, durable: string, filter: string, leaseMs: number): Promise<void> {
-    const config = {
-      durable_name: durable,
-      filter_subject: filter,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(leaseMs),
-      max_deliver: -1,
-      max_ack_pending: this.tuning.maxAckPending,
-    };
-    try {
-      const info = await this.jsm.consumers.info(stream, durable).catch(() => undefined);
-      if (info === undefined) await this.jsm.consumers.add(stream, config);
-      else if (info.config.ack_wait !== config.ack_wait) await this.jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait });
-    } catch (error) {
-      // Two runners creating the same durable at once: the loser finds it there.
-      if ((await this.jsm.consumers.info(stream, durable).catch(() => undefined)) === undefined) {
-        throw new NatsSpoolError(`consumer ${durable} cannot be set up`, error);
-      }
-    }
-  }
-
-  /**
-   * Chunks with jobs not yet handed out are leased by no request of the engine: the spool keeps them,
-   * while their integration is being claimed. One nobody claimed from for a while (its delivery
-   * stopped or paused) goes back, for any runner to take.
-   */
-  private renewQueued(): void {
-    const now = Date.now();
-    for (const chunk of this.leases.allChunks()) {
-      if (!chunk.jobs.some((j) => j.state === 'queued')) continue;
-      const idle = now - (this.lastClaim.get(chunk.integration) ?? now);
-      if (idle > Math.max(60_000, 2 * (this.consumers.get(chunk.integration) ?? 0)) && !chunk.jobs.some((j) => j.state === 'out')) {
-        this.leases.drop(chunk);
-        void chunk.message.nak(0).catch(() => undefined);
-      } else chunk.message.working();
-    }
-  }
-
-  async claim(integration: string, options: ClaimOptions): Promise<Job[]> {
-    await this.ensureConsumers(integration, options.leaseMs);
-    this.lastClaim.set(integration, Date.now());
-    const { limit, now } = options;
-    const [holds, retries] = await Promise.all([this.retryingUsers(integration), pullNow(this.nc, this.names.streams.retry, this.names.retryConsumer(integration), limit), this.pullChunks(integration, limit)]);
-    const busy = this.leases.busyUsers(integration);
-    const waiting = new Set<string>();
-    const jobs: Job[] = [];
-    const putBack: Promise<void>[] = [];
-
-    // The retry queue first: a user's retried job is older than the user's jobs still in chunks.
-    for (const message of retries) {
-      const record = decode<RetryRecord>(message.data);
-      const messageId = record.event.message_id;
-      const userKey = userKeyOf(record.event);
-      const id = this.names.jobId(integration, record.source, messageId);
-      const hold = holds.get(userKey);
-      let delay: number | undefined;
-      if (hold !== undefined && hold.messageId !== messageId) delay = Math.max(hold.retryAt - now, this.tuning.holdRecheckMs);
-      else if (record.retryAt !== undefined && record.retryAt > now) delay = record.retryAt - now;
-      else if (busy.has(userKey) || waiting.has(userKey) || this.leases.out.has(id) || jobs.length >= limit) delay = 0;
-      if (delay !== undefined) {
-        waiting.add(userKey);
-        putBack.push(message.nak(delay));
-        continue;
-      }
-      this.leases.out.set(id, { kind: 'retry', message, record });
-      jobs.push({
-        id,
-        integration,
-        messageId,
-        userKey,
-        event: record.event,
-        attempts: record.attempts,
-        ...(record.firstAttemptAt !== undefined ? { firstAttemptAt: record.firstAttemptAt } : {}),
-        ...(record.batch !== undefined ? { batch: record.batch } : {}),
-      });
-    }
-
-    // Then the jobs of leased chunks, in stream order.
-    const behindHolds: JobUpdate[] = [];
-    for (const chunk of this.leases.chunksOf(integration)) {
-      for (const job of chunk.jobs) {
-        if (jobs.length >= limit) break;
-        if (job.state !== 'queued') continue;
-        const hold = holds.get(job.userKey);
-        if (hold !== undefined && hold.messageId !== job.event.message_id) {
-          // Behind the user's retrying job: it leaves the chunk for the retry queue, due when the hold may have cleared.
-          waiting.add(job.userKey);
-          behindHolds.push({ job: this.handOut(chunk, job), state: 'release', retryAt: Math.max(hold.retryAt, now + this.tuning.holdRecheckMs) });
-          continue;
-        }
-        if (busy.has(job.userKey) || waiting.has(job.userKey) || this.leases.out.has(job.id)) {
-          waiting.add(job.userKey);
-          continue;
-        }
-        jobs.push(this.handOut(chunk, job));
-      }
-    }
-    await Promise.all(putBack);
-    if (behindHolds.length > 0) await this.outcomes.complete(behindHolds, { chunkNaks: false });
-    return jobs;
-  }
-
-  private handOut(chunk: HeldChunk, job: ChunkJob): Job {
-    job.state = 'out';
-    this.leases.out.set(job.id, { kind: 'chunk', chunk, job });
-    return { id: job.id, integration: chunk.integration, messageId: job.event.message_id, userKey: job.userKey, event: job.event, attempts: 0 };
-  }
-
-  /** Leases chunks until this runner holds `limit` queued jobs of the integration (or WORK has no more). */
-  private async pullChunks(integration: string, limit: number): Promise<void> {
-    for (let round = 0; round < 4; round++) {
-      const queued = this.leases.chunksOf(integration).reduce((n, c) => n + c.jobs.filter((j) => j.state === 'queued').length, 0);
-      const need = limit - queued;
-      if (need <= 0) return;
-      const want = Math.min(maxChunksPerPull, Math.max(1, Math.ceil(need / (this.chunkSize.get(integration) ?? 50))));
-      const messages = await pullNow(this.nc, this.names.streams.work, this.names.workConsumer(integration), want);
-      await Promise.all(messages.map((m) => this.adopt(integration, m)));
-      if (messages.length < want) return;
-    }
-  }
-
-  /** Takes a leased chunk into this runner's hands (again, if its lease had lapsed). */
-  private async adopt(integration: string, message: LeasedMessage): Promise<void> {
-    const held = this.leases.held(integration, message.seq);
-    if (held !== undefined) {
-      // Ours already, and its lease lapsed: no request holds its jobs handed out (the engine renews what it holds),
-      // so they are queued again with the ones a failed write lost. What we know is newer than the log.
-      held.message = message;
-      for (const job of held.jobs) {
-        if (job.state !== 'lost' && job.state !== 'out') continue;
-        if (job.state === 'out') this.leases.out.delete(job.id);
-        job.state = 'queued';
-      }
-      return;
-    }
-    const record = decode<ChunkRecord>(message.data);
-    const average = this.chunkSize.get(integration) ?? record.jobs.length;
-    this.chunkSize.set(integration, Math.max(1, Math.round(average * 0.8 + record.jobs.length * 0.2)));
-    // Delivered before (a runner died holding it, or gave it back): the log says which jobs are recorded.
-    const recorded = message.deliveries > 1 ? new Set((await this.queries.records(integration, record.c)).map((r: LogRecord) => r.id)) : new Set<string>();
-    // The commit's EVENTS sequence, if known: an id stored by an earlier commit too (two runners raced) is not sent twice.
-    const commitSeq = this.index.window.commitSeq(record.c);
-    const jobs = record.jobs.map((j, index): ChunkJob => {
-      const id = this.names.jobId(integration, j.s, j.e.message_id);
-      const first = commitSeq === undefined ? undefined : this.index.window.first(idHash(j.s, j.e.message_id));
-      const done = recorded.has(id) || (first !== undefined && first < commitSeq!);
-      return { id, index, source: j.s, event: j.e, userKey: userKeyOf(j.e), state: done ? 'done' : 'queued' };
-    });
-    const chunk: HeldChunk = { seq: message.seq, integration, commit: record.c, createdAt: record.t, message, jobs };
-    if (settled(chunk) === 'done') await ackAll([message]);
-    else this.leases.add(chunk);
-  }
-
-  async renew(jobs: readonly Job[]): Promise<void> {
-    // JetStream's "working" ack restarts the message's ack_wait (the consumer's lease) for another full period.
-    const messages = new Set<LeasedMessage>();
-    for (const job of jobs) {
-      const h = this.leases.out.get(job.id);
-      if (h !== undefined) messages.add(h.kind === 'chunk' ? h.chunk.message : h.message);
-    }
-    for (const m of messages) m.working();
+  renew(jobs: readonly Job[]): Promise<void> {
+    return this.claims.renew(jobs);
   }
 
   async complete(updates: JobUpdate[]): Promise<void> {
@@ -314,15 +128,6 @@ export class NatsSpool implements Spool {
     if (this.nc.isClosed()) return { writable: false, reason: 'the NATS connection is closed' };
     if (this.disconnected !== undefined) return { writable: false, reason: this.disconnected, ...(this.writeFailure === undefined ? {} : { since: this.writeFailure.since }) };
     return this.writeFailure === undefined ? { writable: true } : { writable: false, ...this.writeFailure };
-  }
-
-  /** Users of an integration with a job waiting to retry. One request when there are none (the usual case). */
-  private async retryingUsers(integration: string): Promise<Map<string, HoldRecord>> {
-    const out = new Map<string, HoldRecord>();
-    const first = await this.wire.get(this.names.streams.hold, { next_by_subj: this.names.holdFilter(integration), seq: 1 }).catch(() => null);
-    if (first === null) return out;
-    for (const { value } of await this.holds.scan<HoldRecord>(this.names.holdFilter(integration))) out.set(value.userKey, value);
-    return out;
   }
 
   async replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number> {
@@ -383,19 +188,14 @@ export class NatsSpool implements Spool {
   }
 
   async nextDueAt(integration: string): Promise<number | undefined> {
-    const retrying = [...(await this.retryingUsers(integration)).values()];
+    const retrying = [...(await this.claims.retryingUsers(integration)).values()];
     return retrying.length === 0 ? undefined : Math.min(...retrying.map((h) => h.retryAt));
   }
 
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
-    clearInterval(this.renewTimer);
     this.ingest.dispose();
-    if (this.tuning.releaseOnClose) {
-      const naks = [...this.leases.allChunks().map((c) => c.message.nak(0)), ...[...this.leases.out.values()].flatMap((h) => (h.kind === 'retry' ? [h.message.nak(0)] : []))];
-      await Promise.allSettled(naks);
-    }
-    this.leases.clear();
+    await this.claims.close(this.tuning.releaseOnClose);
     await Promise.allSettled([this.index.stop(), this.traits.stop()]);
     await this.nc.drain();
     this.wire.dispose();
@@ -403,8 +203,7 @@ export class NatsSpool implements Spool {
 
   /** Drops the connection without acking or releasing anything: what `kill -9` does (tests). */
   async abandon(): Promise<void> {
-    clearInterval(this.renewTimer);
-    this.leases.clear();
+    await this.claims.close(false);
     await Promise.allSettled([this.index.stop(), this.traits.stop()]);
     await this.nc.close();
     this.wire.dispose();

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { idHash } from '../../src/spool/nats/id-window.js';
 import { identify, track } from './events.js';
 import { jobsOn, natsMissing, sandbox, type Sandbox } from './nats-available.js';
 
@@ -79,6 +80,27 @@ describe.skipIf(natsMissing)('JetStream spool: ingest', () => {
     // At most one job each per source, whatever the outcomes said.
     const jobs = await c.claim('hook', { limit: 10, now: Date.now(), ...lease });
     expect(jobs.map((j) => j.id).sort()).toEqual([sb.names.jobId('hook', 'ios', e.message_id), sb.names.jobId('hook', 'web', e.message_id)].sort());
+  });
+
+  it('two runners that accepted one id at once (neither had seen the other) deliver it once', async () => {
+    const spool = await sb.open();
+    const e = track('u1');
+    expect((await spool.append([{ event: e, integrations: ['hook'], source: 'web' }])).outcomes).toEqual(['stored']);
+    // What a second runner writes when it accepted the same id in the same instant: its own chunk and EVENTS record.
+    await sb.nc.request(sb.names.work('hook', 1), JSON.stringify({ c: 'other', t: Date.now(), jobs: [{ s: 'web', e }] }));
+    const { headers } = await import('@nats-io/transport-node');
+    const h = headers();
+    h.set('Signal-Commit', 'other');
+    h.set('Signal-Ids', idHash('web', e.message_id));
+    h.set('Signal-Sources', 'web');
+    await sb.nc.request(sb.names.events, JSON.stringify({ c: 'other', t: Date.now(), items: [{ s: 'web', i: ['hook'], e }] }), { headers: h, timeout: 5_000 });
+    await new Promise((r) => setTimeout(r, 200)); // the runner follows EVENTS
+    const jobs = await spool.claim('hook', { limit: 10, now: Date.now(), ...lease });
+    expect(jobs.map((j) => j.messageId)).toEqual([e.message_id]);
+    await spool.complete([{ job: jobs[0]!, state: 'delivered', attempt: { at: Date.now(), result: { status: 'delivered' } } }]);
+    expect(await spool.claim('hook', { limit: 10, now: Date.now(), ...lease })).toEqual([]);
+    // Both chunks are done: the copy was recorded as nothing to send.
+    expect((await sb.jsm.streams.info(sb.names.streams.work)).state.messages).toBe(0);
   });
 
   it('the dedupe window is bounded: an id older than dedupe_max_ids allows is accepted again', async () => {

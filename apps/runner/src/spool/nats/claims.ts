@@ -210,8 +210,8 @@ export class Claims {
     this.chunkSize.set(integration, Math.max(1, Math.round(average * 0.8 + record.jobs.length * 0.2)));
     // Delivered before (a runner died holding it, or gave it back): the log says which jobs are recorded.
     const recorded = message.deliveries > 1 ? new Set((await this.queries.records(integration, record.c)).map((r: LogRecord) => r.id)) : new Set<string>();
-    // The commit's EVENTS sequence, if known: an id stored by an earlier commit too (two runners raced) is not sent twice.
-    const commitSeq = this.index.window.commitSeq(record.c);
+    // A commit that holds ids an earlier commit stored too (two runners raced): those jobs are not sent twice.
+    const commitSeq = this.index.window.racedCommit(record.c);
     const jobs = record.jobs.map((j, index): ChunkJob => {
       const id = this.names.jobId(integration, j.s, j.e.message_id);
       const first = commitSeq === undefined ? undefined : this.index.window.first(idHash(j.s, j.e.message_id));

@@ -75,12 +75,30 @@ function split(hash: string): [number, number] {
   return [parseInt(hash.slice(0, 8), 16) >>> 0, parseInt(hash.slice(8, 16), 16) >>> 0];
 }
 
+interface CommitEntry {
+  seq: number;
+  /** Holds an id an earlier commit stored too (two runners accepted it at once). */
+  raced: boolean;
+}
+
+/** The commits of one generation, both ways. */
+class Commits {
+  readonly byId = new Map<string, CommitEntry>();
+  readonly bySeq = new Map<number, CommitEntry>();
+
+  add(commit: string, seq: number): CommitEntry {
+    const entry = { seq, raced: false };
+    this.byId.set(commit, entry);
+    this.bySeq.set(seq, entry);
+    return entry;
+  }
+}
+
 export class IdWindow {
   private old: Generation | undefined;
   private current: Generation;
-  /** Commit id → EVENTS sequence of its record, for the commits of the same window. */
-  private commitsOld = new Map<string, number>();
-  private commits = new Map<string, number>();
+  private commitsOld = new Commits();
+  private commits = new Commits();
 
   constructor(
     private readonly maxIds: number,
@@ -95,38 +113,58 @@ export class IdWindow {
   private rotate(at: number): void {
     if (this.old !== undefined && at - this.old.startedAt >= this.windowMs) {
       this.old = undefined;
-      this.commitsOld = new Map();
+      this.commitsOld = new Commits();
     }
     if (this.current.count * 2 >= this.maxIds || at - this.current.startedAt >= this.windowMs / 2) {
       this.old = this.current;
       this.commitsOld = this.commits;
       this.current = new Generation(at);
-      this.commits = new Map();
+      this.commits = new Commits();
     }
+  }
+
+  private lookup(hi: number, lo: number): number | undefined {
+    const a = this.current.get(hi, lo);
+    const b = this.old?.get(hi, lo);
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
   /** The EVENTS sequence of the first commit that stored this id, if it is in the window. */
   first(hash: string): number | undefined {
     this.rotate(this.now());
     const [hi, lo] = split(hash);
-    const a = this.current.get(hi, lo);
-    const b = this.old?.get(hi, lo);
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    return this.lookup(hi, lo);
   }
 
   /** Records a stored commit (its EVENTS sequence, stored at `at`) and its ids. Oldest first: a rebuild adds them in stream order. */
   add(commit: string, seq: number, hashes: Iterable<string>, at: number = this.now()): void {
     this.rotate(at);
-    if (!this.commits.has(commit) && !this.commitsOld.has(commit)) this.commits.set(commit, seq);
+    if (this.commits.byId.has(commit) || this.commitsOld.byId.has(commit)) return;
+    const entry = this.commits.add(commit, seq);
     for (const hash of hashes) {
       const [hi, lo] = split(hash);
-      if (this.old?.get(hi, lo) === undefined || seq < this.old.get(hi, lo)!) this.current.put(hi, lo, seq);
+      const known = this.lookup(hi, lo);
+      if (known !== undefined && known < seq) entry.raced = true;
+      else {
+        this.current.put(hi, lo, seq);
+        // Seen late (another runner's commit reached this one after ours): the later commit is the copy.
+        const later = known !== undefined && known > seq ? this.entry(known) : undefined;
+        if (later !== undefined) later.raced = true;
+      }
     }
   }
 
-  /** The EVENTS sequence of a commit's record, if it is in the window. */
-  commitSeq(commit: string): number | undefined {
-    return this.commits.get(commit) ?? this.commitsOld.get(commit);
+  private entry(seq: number): CommitEntry | undefined {
+    return this.commits.bySeq.get(seq) ?? this.commitsOld.bySeq.get(seq);
+  }
+
+  /**
+   * A commit's EVENTS sequence, if it is in the window and holds ids an earlier commit stored first
+   * (only then does a claim look at each of its jobs).
+   */
+  racedCommit(commit: string): number | undefined {
+    const entry = this.commits.byId.get(commit) ?? this.commitsOld.byId.get(commit);
+    return entry?.raced === true ? entry.seq : undefined;
   }
 
   get size(): number {

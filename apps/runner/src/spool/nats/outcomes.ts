@@ -180,11 +180,14 @@ export class Outcomes {
         start = end;
         bytes = 0;
       };
-      group.records.forEach((r, k) => {
-        const size = Buffer.byteLength(r) + 1;
-        if (bytes + size > this.maxBytes && k > start) flush(k);
-        bytes += size;
-      });
+      // A UTF-16 unit is at most 3 bytes: most groups fit without measuring each record.
+      if (group.records.reduce((n, r) => n + r.length + 1, 0) * 3 > this.maxBytes) {
+        group.records.forEach((r, k) => {
+          const size = Buffer.byteLength(r) + 1;
+          if (bytes + size > this.maxBytes && k > start) flush(k);
+          bytes += size;
+        });
+      }
       flush(group.records.length);
     }
     return writes;
@@ -193,27 +196,42 @@ export class Outcomes {
   private logRecord(item: Item, o: [number, number], exchangeIds: Map<Exchange, string>, now: number): LogRecord {
     const { update, holding } = item;
     const { job } = update;
-    const createdAt = holding.kind === 'retry' ? holding.record.createdAt : holding.chunk.createdAt;
-    const source = holding.kind === 'retry' ? holding.record.source : holding.job.source;
-    const attemptsBefore = holding.kind === 'retry' ? holding.record.attempts : 0;
-    const name = eventName(job.event);
-    const base = { id: job.id, m: job.messageId, s: source, ty: job.event.type, ...(name === undefined ? {} : { nm: name }), u: job.userKey, ct: createdAt, o };
-    if (update.state === 'release') {
-      const { retryAt } = update;
-      return { ...base, st: retryAt === undefined ? 'pending' : 'retry', n: attemptsBefore, at: now, ...(retryAt === undefined ? {} : { ra: retryAt }) };
-    }
-    const { exchange, ...rest } = update.attempt;
-    const exchangeId = exchange === undefined ? undefined : exchangeIds.get(exchange);
-    const attempt: StoredAttempt = exchangeId === undefined ? rest : { ...rest, exchangeId };
-    return {
-      ...base,
-      st: update.state,
-      n: attemptsBefore + 1,
-      at: update.attempt.at,
-      r: update.attempt.result,
-      a: attempt,
-      ...(update.state === 'retry' ? { ra: update.retryAt } : {}),
+    const retried = holding.kind === 'retry';
+    const attemptsBefore = retried ? holding.record.attempts : 0;
+    // Built field by field: this runs once per delivered job, and object spreads were a sixth of delivery's CPU.
+    const record: LogRecord = {
+      id: job.id,
+      m: job.messageId,
+      s: retried ? holding.record.source : holding.job.source,
+      ty: job.event.type,
+      u: job.userKey,
+      st: 'pending',
+      n: attemptsBefore,
+      at: now,
+      ct: retried ? holding.record.createdAt : holding.chunk.createdAt,
+      o,
     };
+    const name = eventName(job.event);
+    if (name !== undefined) record.nm = name;
+    if (update.state === 'release') {
+      if (update.retryAt !== undefined) {
+        record.st = 'retry';
+        record.ra = update.retryAt;
+      }
+      return record;
+    }
+    const { attempt } = update;
+    const stored: StoredAttempt = { at: attempt.at, result: attempt.result };
+    if (attempt.payload !== undefined) stored.payload = attempt.payload;
+    const exchangeId = attempt.exchange === undefined ? undefined : exchangeIds.get(attempt.exchange);
+    if (exchangeId !== undefined) stored.exchangeId = exchangeId;
+    record.st = update.state;
+    record.n = attemptsBefore + 1;
+    record.at = attempt.at;
+    record.r = attempt.result;
+    record.a = stored;
+    if (update.state === 'retry') record.ra = update.retryAt;
+    return record;
   }
 
   /** Round 2, the tally: one message per (integration, final state) of this batch. Dead letters are counted from DEAD. */

@@ -159,25 +159,42 @@ export class Ingest {
     const sourceTokens = new Set<string>();
     const stored: [Piece, number][] = [];
     let bytes = 0;
+    let chars = 0;
     let cut = fresh.length;
+    let lastSource: string | undefined;
+    let source = '';
+    let lastIntegrations: string[] | undefined;
+    let integrations = '';
+    let routed: string[] = [];
     for (let k = 0; k < fresh.length; k++) {
       const { piece, i, hash } = fresh[k]!;
       const item = piece.append.items[i]!;
       const json = JSON.stringify(prepared[k]!.event);
-      const source = JSON.stringify(item.source);
-      const entry = `{"s":${source},"i":${JSON.stringify(item.integrations)},"e":${json}}`;
-      const size = Buffer.byteLength(entry) + hash.length + 1;
+      // The items of one request share their source and integrations: serialized once.
+      if (item.source !== lastSource) {
+        lastSource = item.source;
+        source = JSON.stringify(item.source);
+        sources.add(item.source);
+        sourceTokens.add(token(item.source));
+      }
+      if (item.integrations !== lastIntegrations) {
+        lastIntegrations = item.integrations;
+        integrations = JSON.stringify(item.integrations);
+        routed = [...new Set(item.integrations)];
+      }
+      const entry = `{"s":${source},"i":${integrations},"e":${json}}`;
+      // A UTF-16 unit is at most 3 bytes: measured only near the limit.
+      const size = (chars + entry.length) * 3 > this.maxBytes ? Buffer.byteLength(entry) + hash.length + 1 : entry.length + hash.length + 1;
       if (bytes + size > this.maxBytes && events.length > 0) {
         cut = k;
         break;
       }
       bytes += size;
+      chars += entry.length + hash.length + 1;
       events.push(entry);
       hashes.push(hash);
-      sources.add(item.source);
-      sourceTokens.add(token(item.source));
       stored.push([piece, i]);
-      for (const integration of new Set(item.integrations)) {
+      for (const integration of routed) {
         let chunk = chunks.get(integration);
         if (chunk === undefined) chunks.set(integration, (chunk = []));
         chunk.push(`{"s":${source},"e":${json}}`);

@@ -63,7 +63,7 @@ export class Outcomes {
     } catch (error) {
       for (const item of items) item.failed = error;
     }
-    await Promise.all(items.filter((i) => i.failed === undefined && i.withChunk !== true).map((i) => this.move(i)));
+    await Promise.all(items.filter((i) => i.failed === undefined && i.withChunk !== true && movesOrHolds(i)).map((i) => this.move(i)));
 
     // Round 2: the log and the tally.
     const logged = items.filter((i) => i.failed === undefined && i.withChunk !== true && !(i.holding.kind === 'retry' && i.update.state === 'release'));
@@ -298,4 +298,11 @@ export class Outcomes {
       throw new NatsSpoolError('acking recorded jobs failed', error);
     });
   }
+}
+
+/** Whether round 1 has anything to write for this job: most are first attempts that ended (nothing moves, no hold names them). */
+function movesOrHolds({ update, holding }: Item): boolean {
+  if (update.state === 'retry' || update.state === 'dead') return true;
+  if (update.state === 'release') return holding.kind === 'chunk';
+  return holding.kind === 'retry' && (holding.record.attempts > 0 || holding.record.retryAt !== undefined);
 }

@@ -180,11 +180,13 @@ export class Claims {
 
   /** Leases chunks until this runner holds `limit` queued jobs of the integration (or WORK has no more). */
   private async pullChunks(integration: string, limit: number): Promise<void> {
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 6; round++) {
       const queued = this.leases.chunksOf(integration).reduce((n, c) => n + c.jobs.filter((j) => j.state === 'queued').length, 0);
       const need = limit - queued;
       if (need <= 0) return;
-      const want = Math.min(maxChunksPerPull, Math.max(1, Math.ceil(need / (this.chunkSize.get(integration) ?? 50))));
+      // Sized from the chunks seen lately (one first, to learn): at most about one chunk more than needed stays queued here.
+      const size = this.chunkSize.get(integration);
+      const want = size === undefined ? 1 : Math.min(maxChunksPerPull, Math.max(1, Math.floor(need / size)));
       const messages = await pullNow(this.nc, this.names.streams.work, this.names.workConsumer(integration), want);
       await Promise.all(messages.map((m) => this.adopt(integration, m)));
       if (messages.length < want) return;

@@ -109,6 +109,11 @@ describe.skipIf(natsMissing)('JetStream spool: ingest', () => {
     for (const event of events) await spool.append([{ event, integrations: ['hook'], source: 'web' }]);
     expect((await spool.append([{ event: events[0]!, integrations: ['hook'], source: 'web' }])).outcomes).toEqual(['stored']);
     expect((await spool.append([{ event: events[19]!, integrations: ['hook'], source: 'web' }])).outcomes).toEqual(['duplicate']);
+    // A restart rebuilds the same window from the end of EVENTS: the newest ids, as many as the limit allows.
+    await spool.close();
+    const again = await sb.open({ dedupe_max_ids: 8 });
+    expect((await again.append([{ event: events[18]!, integrations: ['hook'], source: 'web' }])).outcomes).toEqual(['duplicate']);
+    expect((await again.append([{ event: events[1]!, integrations: ['hook'], source: 'web' }])).outcomes).toEqual(['stored']);
   });
 
   it('a commit cut short before its EVENTS message (a crash) is stored again on the retry, never refused', async () => {

@@ -57,9 +57,21 @@ export class EventIndex {
   async start(): Promise<void> {
     const info = await this.jsm.streams.info(this.names.streams.events);
     const last = info.state.last_seq;
-    const seen = await this.readBack(info.state.first_seq, last);
-    this.window = new IdWindow(this.settings.maxIds, this.settings.windowMs, Date.now, seen[0]?.at ?? Date.now());
-    for (const s of seen) this.note(s);
+    const from = await this.windowStart(info.state.first_seq, last);
+    let window: IdWindow | undefined;
+    // Oldest first, page by page (the window's generations follow the commits' times).
+    if (from <= last) {
+      await scanStream(this.nc, this.jsm, this.names.streams.events, { filter: this.names.events, fromSeq: from, toSeq: last, headersOnly: true }, (page) => {
+        for (const m of page) {
+          const s = parse(m.headers, m.seq, m.storedAt);
+          if (s === undefined) continue;
+          window ??= new IdWindow(this.settings.maxIds, this.settings.windowMs, Date.now, s.at);
+          this.window = window;
+          this.note(s);
+        }
+      });
+    }
+    this.window = window ?? new IdWindow(this.settings.maxIds, this.settings.windowMs);
     this.tail = new StreamTail(
       this.nc,
       this.names.streams.events,
@@ -88,28 +100,30 @@ export class EventIndex {
     this.window.add(s.commit, s.seq, s.hashes, s.at);
   }
 
-  /** The last commits of EVENTS, within the window and the id limit, oldest first. */
-  private async readBack(first: number, last: number): Promise<Seen[]> {
-    const chunks: Seen[][] = [];
+  /** Where the window starts: the end of EVENTS read backwards (headers only) until the window's time or id count is covered. */
+  private async windowStart(first: number, last: number): Promise<number> {
     let ids = 0;
     const oldest = Date.now() - this.settings.windowMs;
-    for (let end = last; end >= first && end > 0 && ids < this.settings.maxIds; end -= rebuildStep) {
+    let start = last + 1;
+    for (let end = last; end >= first && end > 0; end -= rebuildStep) {
       const from = Math.max(first, end - rebuildStep + 1);
-      const step: Seen[] = [];
-      let older = false;
+      const step: { seq: number; at: number; ids: number }[] = [];
       await scanStream(this.nc, this.jsm, this.names.streams.events, { filter: this.names.events, fromSeq: from, toSeq: end, headersOnly: true }, (page) => {
         for (const m of page) {
-          const s = parse(m.headers, m.seq, m.storedAt);
-          if (s === undefined) continue;
-          if (s.at >= oldest) step.push(s);
-          else older = true;
+          const header = m.headers?.get(idsHeader) ?? '';
+          // 16 hex digits and a space per id: counted without splitting.
+          step.push({ seq: m.seq, at: m.storedAt, ids: header === '' ? 0 : (header.length + 1) / 17 });
         }
       });
-      chunks.unshift(step);
-      ids += step.reduce((n, s) => n + s.hashes.length, 0);
-      if (older) break;
+      for (let k = step.length - 1; k >= 0; k--) {
+        const s = step[k]!;
+        if (s.at < oldest || ids >= this.settings.maxIds) return start;
+        ids += s.ids;
+        start = s.seq;
+      }
+      start = from;
     }
-    return chunks.flat();
+    return start;
   }
 
   /** The commit record and item of an accepted event (`source` unset: the latest stored of any source). */

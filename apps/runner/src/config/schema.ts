@@ -56,6 +56,8 @@ const natsStorage = z.strictObject({
   servers: z.array(z.string().min(1), { error: 'must be a list of NATS server URLs, e.g. [nats://127.0.0.1:4222]' }).min(1, 'needs at least one server'),
   stream_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "-" or "_"').optional(),
   duplicate_window_ms: z.number().int().positive().optional(),
+  dedupe_window_ms: z.number().int().positive().optional(),
+  dedupe_max_ids: z.number().int().min(1_000, 'must be at least 1000').max(100_000_000).optional(),
   replicas: z.number().int().min(1).max(5).optional(),
   name: z.string().min(1).optional(),
   hold_recheck_ms: z.number().int().positive().optional(),

@@ -73,3 +73,21 @@ export async function countOn(jsm: JetStreamManager, stream: string, subject: st
   const info = await jsm.streams.info(stream, { subjects_filter: subject });
   return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
 }
+
+/** Jobs in WORK chunks on a subject filter (each chunk's subject ends with its job count). */
+export async function jobsOn(jsm: JetStreamManager, stream: string, filter: string): Promise<number> {
+  const info = await jsm.streams.info(stream, { subjects_filter: filter });
+  return Object.entries(info.state.subjects ?? {}).reduce((sum, [subject, n]) => sum + Number(subject.split('.').pop()) * n, 0);
+}
+
+/** Every delivery-log record under a subject filter, in stream order (the oracle's reading of LOG). */
+export async function logRecords(jsm: JetStreamManager, stream: string, filter: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (let seq = 1; ; ) {
+    const m = await jsm.direct.getMessage(stream, { next_by_subj: filter, seq }).catch(() => null);
+    if (m === null) break;
+    out.push(...m.json<{ records: Record<string, unknown>[] }>().records);
+    seq = m.seq + 1;
+  }
+  return out;
+}

@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { track } from './events.js';
 import { natsMissing, natsUrl, sandbox, type Sandbox } from './nats-available.js';
 
-
 const script = resolve(import.meta.dirname, 'runner-process.mjs');
 const built = existsSync(resolve(import.meta.dirname, '../../dist/spool/index.js'));
 if (!built && !natsMissing) console.warn('skipping the process-level scale-out test: apps/runner/dist is not built (npm test builds it)');
@@ -45,7 +44,8 @@ describe.skipIf(natsMissing || !built)('JetStream spool: two runner processes, o
 
     const spool = await sb.open();
     const events = Array.from({ length: 150 }, (_, i) => track(`user-${i}`));
-    await spool.append(events.map((event) => ({ event, integrations: ['hook'], source: 'web' })));
+    // Fifteen requests: fifteen chunks, so both runners have work from the start.
+    for (let i = 0; i < events.length; i += 10) await spool.append(events.slice(i, i + 10).map((event) => ({ event, integrations: ['hook'], source: 'web' })));
 
     const start = (name: string) => {
       const child = fork(script, [natsUrl, sb.prefix, vendorUrl, name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -1,7 +1,7 @@
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiErrorCode, NatsSpoolError, wrongLastSequence } from './errors.js';
-import { pullNow } from './pull.js';
+import { scanJson } from './scan.js';
 import type { Wire } from './wire.js';
 
 /**
@@ -55,38 +55,8 @@ export class LastValueStore {
     await this.jsm.streams.purge(this.stream, { filter: subject });
   }
 
-  /** Every current value under a subject filter, via a short-lived consumer that reads the last message per subject. */
+  /** Every current value under a subject filter (the last message per subject). */
   async scan<T>(filter: string): Promise<{ subject: string; value: T }[]> {
-    return scanStream<T>(this.nc, this.jsm, this.stream, filter, DeliverPolicy.LastPerSubject);
+    return scanJson<T>(this.nc, this.jsm, this.stream, { filter, lastPerSubject: true });
   }
-}
-
-/** Reads all (or the last per subject) messages matching `filter`, oldest first. */
-export async function scanStream<T>(
-  nc: NatsConnection,
-  jsm: JetStreamManager,
-  stream: string,
-  filter: string,
-  deliver: DeliverPolicy = DeliverPolicy.All,
-): Promise<{ subject: string; value: T; seq: number }[]> {
-  const info = await jsm.consumers.add(stream, {
-    filter_subject: filter,
-    deliver_policy: deliver,
-    ack_policy: AckPolicy.None,
-    inactive_threshold: 30_000_000_000,
-    mem_storage: true,
-  });
-  const out: { subject: string; value: T; seq: number }[] = [];
-  try {
-    let remaining = info.num_pending;
-    while (remaining > 0) {
-      const batch = await pullNow(nc, stream, info.name, Math.min(remaining, 500));
-      if (batch.length === 0) break;
-      for (const m of batch) out.push({ subject: m.subject, value: JSON.parse(Buffer.from(m.data).toString('utf8')) as T, seq: m.seq });
-      remaining -= batch.length;
-    }
-  } finally {
-    await jsm.consumers.delete(stream, info.name).catch(() => undefined);
-  }
-  return out;
 }

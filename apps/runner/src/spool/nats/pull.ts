@@ -1,4 +1,4 @@
-import { createInbox, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { NatsSpoolError } from './errors.js';
 
 /**
@@ -9,6 +9,7 @@ import { NatsSpoolError } from './errors.js';
 export interface LeasedMessage {
   subject: string;
   data: Uint8Array;
+  headers: MsgHdrs | undefined;
   /** Stream sequence. */
   seq: number;
   /** How many times JetStream has delivered it (1 on the first delivery). */
@@ -57,6 +58,7 @@ export async function pullNow(nc: NatsConnection, stream: string, consumer: stri
       out.push({
         subject: m.subject,
         data: m.data,
+        headers: m.headers,
         ...info,
         consumer: `${stream}.${consumer}`,
         ack: async (confirm) => {

@@ -31,10 +31,13 @@ export interface PublishOptions {
   msgID?: string;
   /** Nats-Expected-Last-Subject-Sequence (0: no message on the subject yet). */
   lastSubjectSequence?: number;
+  /** Further headers (values must be header-safe: no CR/LF). */
+  headers?: Record<string, string>;
 }
 
 export interface StoredMsg {
   seq: number;
+  subject: string;
   data: Uint8Array;
   json<T>(): T;
 }
@@ -75,10 +78,11 @@ export class Wire {
       this.waiting.set(reply, { resolve, reject, timer });
       try {
         let h;
-        if (options.msgID !== undefined || options.lastSubjectSequence !== undefined) {
+        if (options.msgID !== undefined || options.lastSubjectSequence !== undefined || options.headers !== undefined) {
           h = natsHeaders();
           if (options.msgID !== undefined) h.set('Nats-Msg-Id', options.msgID);
           if (options.lastSubjectSequence !== undefined) h.set('Nats-Expected-Last-Subject-Sequence', String(options.lastSubjectSequence));
+          for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
         }
         this.nc.publish(subject, data, h === undefined ? { reply } : { reply, headers: h });
       } catch (error) {
@@ -101,7 +105,7 @@ export class Wire {
   /** Publishes to a stream and resolves with its PubAck (the message is stored). */
   async publish(subject: string, data: string | Uint8Array, options: PublishOptions = {}): Promise<PubAck> {
     const m = await this.request(subject, data, options);
-    if (m.headers?.code === 503) throw new NatsSpoolError(`no stream listens on ${subject}`);
+    if (m.headers?.code === 503) throw new JetStreamApiFailure(0, `no stream listens on ${subject}`);
     const ack = m.json<{ seq?: number; duplicate?: boolean; error?: { err_code?: number; description?: string } }>();
     if (ack.error !== undefined || ack.seq === undefined) {
       throw new JetStreamApiFailure(ack.error?.err_code ?? 0, ack.error?.description ?? `publish to ${subject} failed`);
@@ -109,16 +113,19 @@ export class Wire {
     return { seq: ack.seq, duplicate: ack.duplicate === true };
   }
 
-  /** Direct get: the last message on a subject, or the first at or after `seq` on it. Null when there is none. */
-  async get(stream: string, query: { last_by_subj: string } | { next_by_subj: string; seq: number }): Promise<StoredMsg | null> {
+  /**
+   * Direct get: the last message on a subject (wildcards allowed), the first at or after `seq` on one,
+   * or the message at `seq`. Null when there is none.
+   */
+  async get(stream: string, query: { last_by_subj: string } | { next_by_subj: string; seq: number } | { seq: number }): Promise<StoredMsg | null> {
     const m =
-      'last_by_subj' in query
+      'last_by_subj' in query && !query.last_by_subj.includes('*') && !query.last_by_subj.includes('>')
         ? await this.request(`$JS.API.DIRECT.GET.${stream}.${query.last_by_subj}`, new Uint8Array(0))
         : await this.request(`$JS.API.DIRECT.GET.${stream}`, JSON.stringify(query));
     const code = m.headers?.code ?? 0;
     if (code === 404) return null;
     if (code !== 0) throw new JetStreamApiFailure(0, `direct get from ${stream} failed: ${code} ${m.headers?.description ?? ''}`);
     const seq = Number(m.headers?.get('Nats-Sequence'));
-    return { seq, data: m.data, json: <T>() => m.json<T>() };
+    return { seq, subject: m.headers?.get('Nats-Subject') ?? '', data: m.data, json: <T>() => m.json<T>() };
   }
 }

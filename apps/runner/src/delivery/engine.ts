@@ -14,6 +14,8 @@ const defaultLingerMs = 200;
  * limit (~30k/s) while requests take up to ~150 ms.
  */
 const defaultMaxRecordsInFlight = 5_000;
+/** Jobs a lane of small batches may hold (claimed ahead of its free slots). */
+const smallBatchRecords = 512;
 
 /**
  * Vector-style shared delivery machinery: one lane per integration does claiming,
@@ -54,7 +56,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
         // Core defaults < the plugin's own policy (its vendor's schedule) < engine-wide option < the integration's `retry:`.
         policy: createRetryPolicy({ ...integration.destination.retry, ...options.retry, ...options.retryByIntegration?.[integration.id] }, options.random),
         concurrency,
-        maxRecordsInFlight: Math.min(Math.max(1, integration.limits.maxBatchItems) * concurrency, options.maxRecordsInFlight ?? defaultMaxRecordsInFlight),
+        // Room for every slot's batch, and for small batches also for jobs claimed ahead (lane.ts).
+        maxRecordsInFlight: Math.min(Math.max(Math.max(1, integration.limits.maxBatchItems) * concurrency, smallBatchRecords), options.maxRecordsInFlight ?? defaultMaxRecordsInFlight),
         lingerMs: Math.max(0, Math.min(maxLingerMs, options.lingerMs ?? integration.limits.lingerMs ?? defaultLingerMs)),
         pollIntervalMs: options.pollIntervalMs ?? 1_000,
         leaseMs: options.leaseMs ?? 60_000,

@@ -30,6 +30,13 @@ export interface LaneOptions {
  */
 const maxPage = 4_000;
 
+/**
+ * Small batches (an unbatched webhook: one record per request) claim ahead of the free slots,
+ * so a freed slot is refilled from jobs in hand instead of waiting for a claim's round trip to
+ * the spool (which may wait behind an append's fsync). Held jobs' leases are renewed.
+ */
+const claimAheadRecords = 256;
+
 /** How long the members of an idempotent batch wait for each other before it is sent as it is. */
 const groupWaitMs = 5_000;
 
@@ -188,7 +195,7 @@ export class IntegrationLane {
    */
   private async cycle(probe: boolean): Promise<boolean> {
     const batchItems = this.batchItems;
-    const limit = probe ? batchItems : Math.min(maxPage, batchItems * Math.max(1, this.slots.free), this.room());
+    const limit = probe ? batchItems : Math.min(maxPage, Math.max(batchItems * Math.max(1, this.slots.free), claimAheadRecords), this.room());
     const jobs = await this.claim(limit);
     /** Idempotent batches whose members did not all come back in time: sent as they are. */
     const overdue = this.groups?.expired() ?? [];
@@ -274,10 +281,21 @@ export class IntegrationLane {
 
   /** Sends one batch in a slot already taken; its jobs stop counting against the budget once recorded. */
   private dispatch(batch: Item[], users: ReadonlySet<string>, heldUsers: Set<string>): Promise<void> {
-    const request = this.send(batch, heldUsers).finally(() => {
-      // Recorded by now, or (a failed write) left to its lease.
-      this.letGo(batch.map((b) => b.job));
+    let slotFree = false;
+    // The slot (request and users) frees when the vendor has answered, before the outcome is written:
+    // the next request need not wait for the spool. Per-user order holds: a retrying user is in
+    // heldUsers by then, and the jobs stay leased (no claim hands out the user's later ones) until recorded.
+    const freeSlot = () => {
+      if (slotFree) return;
+      slotFree = true;
       this.slots.release(users);
+      this.waker.wake();
+    };
+    const request = this.send(batch, heldUsers, freeSlot).finally(() => {
+      // Recorded by now, or (a failed write) left to its lease: room in the budget again.
+      this.letGo(batch.map((b) => b.job));
+      freeSlot();
+      this.slots.notify();
       this.requests.delete(request);
       this.waker.wake();
     });
@@ -324,7 +342,7 @@ export class IntegrationLane {
     return { outgoing, finished };
   }
 
-  private async send(items: Item[], heldUsers: Set<string>): Promise<void> {
+  private async send(items: Item[], heldUsers: Set<string>, answered: () => void): Promise<void> {
     const outcomes = await sendBatch(
       { integration: this.o.integration, http: this.o.http, logger: this.o.logger, now: this.o.now, explain: (e) => this.explain(e) },
       items.map((b) => b.o),
@@ -341,6 +359,7 @@ export class IntegrationLane {
       return { job, result, update, durationMs, ...(exchange === undefined ? {} : { exchange }) };
     });
     if (this.groups !== undefined && finished.every((f) => f.update.state === 'retry')) this.keepTogether(finished);
+    answered();
     await this.record(finished);
   }
 

@@ -44,6 +44,11 @@ export class RequestSlots {
     this.wakeAll();
   }
 
+  /** Wakes whoever waits in changed() without freeing anything (the lane's record budget moved). */
+  notify(): void {
+    this.wakeAll();
+  }
+
   private wakeAll(): void {
     const waiters = this.waiters;
     this.waiters = [];

@@ -35,6 +35,9 @@ export interface ServerOptions {
   };
 }
 
+/** How often /readyz may try a write while the spool reports it cannot. */
+const probeEveryMs = 2_000;
+
 /** One HTTP server: collector (/v1), health, metrics and the delivery log API (/api). */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { spool, metrics, engine } = options;
@@ -79,6 +82,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  let lastProbe = 0;
   app.get('/readyz', async (_req, reply) => {
     const ready = engine.running();
     let spoolOk = true;
@@ -87,7 +91,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     } catch {
       spoolOk = false;
     }
-    // A spool that cannot write is open but not ready: ingest answers 503 until a write succeeds again.
+    // A spool that cannot write is open but not ready: ingest answers 503 until a write succeeds
+    // again. With no traffic (a load balancer following /readyz), a probe write finds out.
+    if (!spool.health().writable && Date.now() - lastProbe >= probeEveryMs) {
+      lastProbe = Date.now();
+      await spool.probeWrite().catch(() => undefined);
+    }
     const health = spool.health();
     const ok = ready && spoolOk && health.writable;
     return reply.code(ok ? 200 : 503).send({

@@ -207,6 +207,12 @@ export interface Spool {
   backlog(): Promise<number>;
   /** Synchronous, cheap: the outcome of the latest write. */
   health(): SpoolHealth;
+  /**
+   * A small durable write, to learn whether storage took writes again (disk space back, JetStream
+   * back under its limits) when no append comes to say so (/readyz while a load balancer keeps
+   * traffic away). Success makes health() writable; failure leaves it as it is.
+   */
+  probeWrite(): Promise<void>;
   deliveries(query: DeliveryQuery): Promise<DeliveryEntry[]>;
   /** Events with their deliveries, newest first, filtered (the event debugger's list and search). */
   findEvents(query: EventQuery): Promise<EventPage>;

@@ -89,6 +89,14 @@ describe.skipIf(!available)('NATS spool when JetStream is full or unavailable', 
 
     // Back, with room: the client reconnects by itself, appends work, and everything accepted before is there.
     server = await startServer(port, dir, 64 * 1024 * 1024);
+    // With no ingest traffic, a probe write (what /readyz does) finds JetStream writable again.
+    let probed = false;
+    for (let i = 0; i < 100 && !probed; i++) {
+      probed = await spool.probeWrite().then(() => true, () => false);
+      if (!probed) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(probed).toBe(true);
+    expect(spool.health()).toEqual({ writable: true });
     const after = makeEvent('u2');
     let outcome: string[] | undefined;
     for (let i = 0; i < 100 && outcome === undefined; i++) {

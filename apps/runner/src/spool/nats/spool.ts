@@ -132,6 +132,13 @@ export class NatsSpool implements Spool {
     return this.writeFailure === undefined ? { writable: true } : { writable: false, ...this.writeFailure };
   }
 
+  /** One small message on the EXCHANGE stream (evidence only, so a probe there costs nothing else). */
+  async probeWrite(): Promise<void> {
+    if (this.disconnected !== undefined) throw new NatsSpoolError(`JetStream is unavailable: ${this.disconnected}`);
+    await this.wire.publish(this.names.exchange('probe'), '{}');
+    this.writeFailure = undefined;
+  }
+
   async replay(filter: { integration?: string; state?: JobState; messageIds?: string[] }): Promise<number> {
     const state = filter.state ?? 'dead';
     if (!terminalStates.includes(state)) return 0;

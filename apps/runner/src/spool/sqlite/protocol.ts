@@ -39,6 +39,7 @@ export type Request =
   | { op: 'findEvents'; id: number; query: EventQuery }
   | { op: 'nextDueAt'; id: number; integration: string }
   | { op: 'prune'; id: number; before: number; limit: number }
+  | { op: 'probe'; id: number }
   | { op: 'close'; id: number };
 
 export type Op = Request['op'];

@@ -61,6 +61,7 @@ const what: Record<Op, string> = {
   deliveries: 'read the delivery log',
   event: 'read an event',
   findEvents: 'search events',
+  probe: 'write to the spool',
   nextDueAt: 'read the next due time',
   prune: 'prune the delivery log',
   close: 'close the spool',
@@ -283,6 +284,11 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     event: (messageId, source) => send({ op: 'event', messageId, ...(source === undefined ? {} : { source }) }),
 
     findEvents: (query) => send({ op: 'findEvents', query }),
+
+    probeWrite: async () => {
+      await send({ op: 'probe' });
+      writeFailure = undefined;
+    },
 
     nextDueAt: (integration) => send({ op: 'nextDueAt', integration }),
 

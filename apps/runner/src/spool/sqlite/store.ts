@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { createClaims } from './claims.js';
@@ -60,6 +60,31 @@ export function openStore(options: StoreOptions): Store {
   const replay = createReplay(db, log.eventSeqs);
   const retention = createRetention(db);
 
+  /**
+   * Whether the file system takes writes again: 64 KB written and fsynced next to the file (the
+   * WAL may still have room for a one-row update while an append of a batch does not), then a
+   * durable update of one row.
+   */
+  const probeFile = options.path === ':memory:' ? undefined : `${options.path}.probe`;
+  const probeUpdate = db.prepare(`UPDATE spool_meta SET value = value WHERE key = 'keys_indexed_below'`);
+  const probe = (): void => {
+    if (probeFile !== undefined) {
+      const fd = openSync(probeFile, 'w');
+      try {
+        writeSync(fd, Buffer.alloc(64 * 1024));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+        rmSync(probeFile, { force: true });
+      }
+    }
+    db.pragma('synchronous = FULL');
+    try {
+      probeUpdate.run();
+    } finally {
+      db.pragma('synchronous = NORMAL');
+    }
+  };
   let appendTransactions = 0;
   const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -108,6 +133,9 @@ export function openStore(options: StoreOptions): Store {
         return claims.nextDueAt(r.integration);
       case 'prune':
         return retention.prune(r.before, r.limit);
+      case 'probe':
+        probe();
+        return undefined;
       case 'close':
         return undefined;
     }

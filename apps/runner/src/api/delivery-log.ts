@@ -49,8 +49,10 @@ export function registerDeliveryLog(app: FastifyInstance, options: DeliveryLogOp
     return { deliveries: redact(deliveries) };
   });
 
-  app.get<{ Params: { message_id: string } }>('/api/events/:message_id', async (request, reply) => {
-    const detail = await spool.event(request.params.message_id);
+  // Ids dedupe per source: `?source=` picks one when two sources used the same id (default: the latest stored).
+  app.get<{ Params: { message_id: string }; Querystring: { source?: string } }>('/api/events/:message_id', async (request, reply) => {
+    const source = typeof request.query.source === 'string' && request.query.source !== '' ? request.query.source : undefined;
+    const detail = await spool.event(request.params.message_id, source);
     if (detail === undefined) return reply.code(404).send({ error: `no event with message_id "${request.params.message_id}"` });
     return redact(detail);
   });

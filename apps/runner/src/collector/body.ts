@@ -95,10 +95,11 @@ function jsonErrorText(error: unknown): string {
 function parseJson(decoded: Buffer): unknown {
   let text = decoded.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') throw new Refusal(400, 'the body is empty; send one JSON object');
   try {
     return JSON.parse(text);
   } catch (error) {
+    // Only a body that failed to parse is looked at again (trim copies the whole text).
+    if (text.trim() === '') throw new Refusal(400, 'the body is empty; send one JSON object');
     throw new Refusal(400, `invalid JSON: ${jsonErrorText(error)}`);
   }
 }

@@ -51,6 +51,9 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
     minSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
     firstFrom: db.prepare<[number], { seq: number; received_at: number }>('SELECT seq, received_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1'),
     windowRows: db.prepare<[number], { seq: number; id_hash: number; received_at: number }>('SELECT seq, id_hash, received_at FROM events WHERE seq >= ? ORDER BY seq'),
+    // Prepared once (db.pragma() compiles its statement on every call).
+    syncFull: db.prepare('PRAGMA synchronous = FULL'),
+    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
   };
 
   let window: DedupeWindow | undefined;
@@ -167,7 +170,7 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
   return {
     appendAll(calls) {
       const mark = window?.mark();
-      db.pragma('synchronous = FULL');
+      q.syncFull.run();
       try {
         return appendTx(calls);
       } catch (error) {
@@ -176,7 +179,7 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
         index.reload();
         throw error;
       } finally {
-        db.pragma('synchronous = NORMAL');
+        q.syncNormal.run();
       }
     },
   };

@@ -462,7 +462,7 @@ async function mixedScenario() {
       const { url: vendorUrl } = await vendor.ready;
       let runner;
       try {
-        runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, integration: kind });
+        runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, integration: kind, profile: cpuProf && r === 0 ? `mixed-${kind}` : undefined });
         const c0 = await vendor.count();
         const t0 = performance.now();
         const res = await load({ url: runner.url, path: '/v1/batch', concurrency: 16, ms: mixedSeconds * 1000, maxRequests: 1e7, body: () => batchBody(100), eventsPerRequest: 100 });

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { TurnBudget } from '../../src/collector/turn-budget.js';
+
+/** A clock that moves only when a task says it worked. */
+function fakeClock() {
+  let t = 0;
+  return { now: () => t, work: (ms: number) => (t += ms) };
+}
+
+describe('TurnBudget', () => {
+  it('lets other callbacks run between slices once a turn has spent its budget', async () => {
+    const clock = fakeClock();
+    const budget = new TurnBudget(1, clock.now);
+    const order: string[] = [];
+    const slice = (name: string) => () => {
+      order.push(name);
+      if (name === 'a') setImmediate(() => order.push('other callback'));
+      clock.work(1);
+      return name;
+    };
+    const results = await Promise.all([budget.run(slice('a')), budget.run(slice('b')), budget.run(slice('c'))]);
+    expect(results).toEqual(['a', 'b', 'c']);
+    expect(order).toEqual(['a', 'other callback', 'b', 'c']);
+  });
+
+  it('runs cheap work back to back in one turn', async () => {
+    const clock = fakeClock();
+    const budget = new TurnBudget(1, clock.now);
+    const order: string[] = [];
+    const slice = (name: string) => () => {
+      order.push(name);
+      if (name === 'a') setImmediate(() => order.push('other callback'));
+      clock.work(0.1);
+    };
+    await Promise.all([budget.run(slice('a')), budget.run(slice('b')), budget.run(slice('c'))]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['a', 'b', 'c', 'other callback']);
+  });
+
+  it('rejects with the error of a failing slice and goes on with the rest', async () => {
+    const budget = new TurnBudget(1);
+    const failing = budget.run(() => {
+      throw new Error('bad slice');
+    });
+    const next = budget.run(() => 'next');
+    await expect(failing).rejects.toThrow('bad slice');
+    await expect(next).resolves.toBe('next');
+  });
+});

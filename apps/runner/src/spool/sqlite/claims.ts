@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ClaimOptions, JobState } from '../types.js';
+import type { ClaimHints, DueKey } from './claim-hints.js';
 import type { Leases } from './leases.js';
 
 /**
@@ -16,11 +17,8 @@ export interface Claims {
   nextDueAt(integration: string): number | undefined;
 }
 
-interface DueRow {
-  id: number;
+interface DueRow extends DueKey {
   user_key: string;
-  next_at: number;
-  state: string;
 }
 
 interface HoldRow {
@@ -33,7 +31,7 @@ interface HoldRow {
 /** How many due-ordered pages a claim reads looking for unblocked users before giving up for this round. */
 const claimScanPages = 4;
 
-export function createClaims(db: Database.Database, leases: Leases): Claims {
+export function createClaims(db: Database.Database, leases: Leases, hints: ClaimHints): Claims {
   const q = {
     // Order matches the jobs_due index exactly (ties: pending before retry, then arrival), so no sort;
     // user_key is in the index too, so a page is read from the index alone.
@@ -51,6 +49,8 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
       `SELECT user_key, id, state, next_at FROM jobs WHERE integration = ? AND state = 'retry'
        AND user_key IN (SELECT value FROM json_each(?)) ORDER BY user_key, id`,
     ),
+    // Whether the integration has any retry at all (one seek on jobs_hold): usually not, and then no user needs the lookup above.
+    anyRetry: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM jobs WHERE integration = ? AND state = 'retry' LIMIT 1`),
     // A job found held behind a user's retry moves to that retry time, so later scans skip it.
     deferMany: db.prepare(`UPDATE jobs SET next_at = d.value ->> 1 FROM json_each(?) AS d WHERE jobs.id = d.value ->> 0`),
     // The claimed jobs with their events, one statement for all (json_each: a JSON array of ids).
@@ -83,12 +83,27 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
    */
   const claimTx = db.transaction((integration: string, opts: ClaimOptions): (string | number | null)[] => {
     // An expired lease is just forgotten: the job is still due in the file.
-    for (const id of leases.expired(integration, opts.now)) leases.remove(id);
+    for (const id of leases.expired(integration, opts.now)) {
+      leases.remove(id);
+      hints.dueAgain(integration);
+    }
+    const hint = hints.get(integration);
+    const claimed = scan(integration, opts, hint);
+    // Nothing after the hint: read from the start once (a job the hint skipped is never stranded).
+    if (claimed.length === 0 && hint !== undefined) {
+      hints.set(integration, undefined);
+      return scan(integration, opts, undefined);
+    }
+    return claimed;
+  });
+
+  const scan = (integration: string, opts: ClaimOptions, hint: DueKey | undefined): (string | number | null)[] => {
     const users = new Map<string, UserClaim>();
     const deferred: [number, number][] = [];
     /** Claimed jobs that are retries in the file (the rest are pending). */
     const retries = new Set<number>();
     let count = 0;
+    const anyRetry = q.anyRetry.get(integration) !== undefined;
     /** Holds of users read ahead (a page at a time), not yet met in due order. */
     const holdsOf = new Map<string, HoldRow[]>();
     const readHolds = (rows: DueRow[], from: number): void => {
@@ -102,7 +117,7 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
         holdsOf.set(key, inflight === undefined ? [] : [...inflight].map((id) => ({ user_key: key, id, state: 'inflight', next_at: 0 })));
       }
       // A retry in flight is a hold as a job in flight (it is in `leases` already).
-      for (const h of q.userRetries.all(integration, JSON.stringify([...fresh]))) if (!leases.has(h.id)) holdsOf.get(h.user_key)!.push(h);
+      if (anyRetry) for (const h of q.userRetries.all(integration, JSON.stringify([...fresh]))) if (!leases.has(h.id)) holdsOf.get(h.user_key)!.push(h);
       for (const key of fresh) holdsOf.get(key)!.sort((a, b) => a.id - b.id);
     };
     const userClaim = (holds: HoldRow[]): UserClaim => {
@@ -123,7 +138,9 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
     };
     /** Due rows not in flight a claim reads, looking for unblocked users, before giving up for this round. */
     let budget = claimScanPages * opts.limit;
-    let cursor: DueRow | undefined;
+    let cursor: DueKey | undefined = hint;
+    /** Rows read, in due order: the run of them in flight (or claimed now) from the start moves the hint. */
+    const read: DueRow[] = [];
     scan: while (budget > 0) {
       const rows =
         cursor === undefined
@@ -132,6 +149,7 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
       for (let i = 0; i < rows.length; i++) {
         if (count >= opts.limit) break scan;
         const row = rows[i]!;
+        read.push(row);
         // In flight: still due in the file, skipped here (and not counted against the budget).
         if (leases.has(row.id)) continue;
         budget--;
@@ -161,6 +179,13 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
     }
     if (deferred.length > 0) q.deferMany.run(JSON.stringify(deferred));
     const claimed = [...users.values()].flatMap((u) => u.ids.sort((a, b) => a - b));
+    const taken = new Set(claimed);
+    let lead = hint;
+    for (const row of read) {
+      if (!leases.has(row.id) && !taken.has(row.id)) break;
+      lead = row;
+    }
+    hints.set(integration, lead);
     if (claimed.length === 0) return [];
     const rows = q.claimedJobs.all(JSON.stringify(claimed)) as (string | number | null)[][];
     // Back in claim order (per user, in id order), whatever order the join produced.
@@ -169,7 +194,7 @@ export function createClaims(db: Database.Database, leases: Leases): Claims {
     const until = opts.now + opts.leaseMs;
     for (const row of rows) leases.add(row[0] as number, integration, row[3] as string, until, retries.has(row[0] as number) ? 'retry' : 'pending');
     return rows.flat();
-  });
+  };
 
   return {
     claim: (integration, opts) => (opts.limit <= 0 ? [] : claimTx(integration, opts)),

@@ -52,6 +52,10 @@ export class Leases {
     return this.byJob.has(id);
   }
 
+  integrationOf(id: number): string | undefined {
+    return this.byJob.get(id)?.integration;
+  }
+
   /** Leased ids of a user in an integration (unordered). */
   ofUser(integration: string, userKey: string): ReadonlySet<number> | undefined {
     return this.byUser.get(userSlot(integration, userKey));

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { ClaimHints } from './claim-hints.js';
 import type { Leases } from './leases.js';
 import { updateFields } from './protocol.js';
 
@@ -13,7 +14,7 @@ export interface Results {
   complete(at: number, exchanges: readonly string[], updates: readonly (string | number | null)[]): void;
 }
 
-export function createResults(db: Database.Database, leases: Leases): Results {
+export function createResults(db: Database.Database, leases: Leases, hints: ClaimHints): Results {
   const q = {
     // A job given back is due as it was (it never left pending or retry in the file), or at retryAt.
     release: db.prepare(
@@ -42,12 +43,16 @@ export function createResults(db: Database.Database, leases: Leases): Results {
       const state = u[i + 1] as string;
       const attemptAt = u[i + 2] as number;
       const retryAt = u[i + 3] as number | null;
-      const held = leases.has(id);
+      const integration = leases.integrationOf(id);
       leases.remove(id);
       if (state === 'release') {
-        if (held) q.release.run(retryAt, at, id);
+        if (integration !== undefined) {
+          q.release.run(retryAt, at, id);
+          hints.dueAgain(integration, retryAt ?? undefined);
+        }
         continue;
       }
+      if (state === 'retry') hints.dueAgain(integration, retryAt ?? undefined);
       const result = u[i + 4] as string;
       const x = u[i + 5] as number;
       const payload = u[i + 6] as string | null;

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ClaimHints } from './claim-hints.js';
 import { createClaims } from './claims.js';
 import { createDeliveryLog } from './delivery-log.js';
 import { Leases } from './leases.js';
@@ -54,8 +55,9 @@ export function openStore(options: StoreOptions): Store {
   const index = createMessageIndex(db);
   const writer = createWriter(db, { dedupe: options.dedupe, index });
   const leases = new Leases();
-  const claims = createClaims(db, leases);
-  const results = createResults(db, leases);
+  const hints = new ClaimHints();
+  const claims = createClaims(db, leases, hints);
+  const results = createResults(db, leases, hints);
   const log = createDeliveryLog(db, index, leases);
   const replay = createReplay(db, log.eventSeqs);
   const retention = createRetention(db);
@@ -118,6 +120,8 @@ export function openStore(options: StoreOptions): Store {
       case 'complete':
         return results.complete(r.at, r.exchanges, r.updates);
       case 'replay':
+        // Replayed jobs are due now, possibly before a claim hint (claim-hints.ts).
+        hints.dueAgain(undefined);
         return replay.replay(r.at, r.filter);
       case 'stats':
         return log.stats(r.at);

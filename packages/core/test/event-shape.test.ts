@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEventShape, eventSchema, normaliseEventInput, parseEvent } from '@signal/core';
+import { seededRandom } from '@signal/core/testkit';
 
 /**
  * checkEventShape is the schema's fast twin (event.ts): whatever it accepts, the schema must accept
@@ -7,17 +8,6 @@ import { checkEventShape, eventSchema, normaliseEventInput, parseEvent } from '@
  * it is unsure of it leaves to the schema. Generated input covers each field's valid, borderline
  * and invalid values.
  */
-
-/** Small seeded PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const absent = Symbol('absent');
 const text = (n: number) => 'x'.repeat(n);
@@ -85,7 +75,7 @@ function generate(random: () => number): Record<string, unknown> {
 
 describe('checkEventShape (the schema fast twin)', () => {
   it('outputs exactly what the schema outputs, or leaves the input to the schema', () => {
-    const random = rng(20261202);
+    const random = seededRandom(20261202);
     let fast = 0;
     let schemaOnly = 0;
     for (let i = 0; i < 20_000; i++) {

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { startFakeVendor, type FakeVendor } from '@signal/core/testkit';
+import { seededRandom, startFakeVendor, type FakeVendor } from '@signal/core/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
@@ -19,16 +19,9 @@ const BAD = 5_200;
 const KEY = 'fuzz-write-key-1';
 const CONCURRENCY = 8;
 
-/** mulberry32: small, fast, good enough to make reproducible cases. */
+/** Reproducible cases: the testkit's seeded PRNG, with the pickers the generators use. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
   return { next, int, pick, bool: (p = 0.5) => next() < p };

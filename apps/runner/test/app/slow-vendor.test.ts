@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEvent, silentLogger } from '@signal/core';
-import { startFakeVendor, type FakeVendor } from '@signal/core/testkit';
+import { seededRandom, startFakeVendor, type FakeVendor } from '@signal/core/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { startRunner, type Runner } from '../../src/runner.js';
@@ -28,17 +28,6 @@ afterEach(async () => {
 
 const KEY = 'slow-vendor-write-key';
 
-/** mulberry32: a small seeded PRNG, so the test is the same every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function deliverThroughSlowVendor(o: { latencyMs: number; timeoutMs: number; events: number; users: number }): Promise<Map<number, number>> {
   vendor = await startFakeVendor(async (req) => {
     await new Promise((r) => setTimeout(r, o.latencyMs));
@@ -58,7 +47,7 @@ pipelines: [ { id: main, sources: [web], integrations: [clevertap] } ]
   // The backlog is queued before the runner starts (as after an outage or a restart), so the first claim takes it whole.
   const queued = openSqliteSpool({ path: join(dir, 'signal.db') });
   // Users picked at random (seeded): uneven counts, so request-sized chunks split users and must wait for each other.
-  const random = seeded(42);
+  const random = seededRandom(42);
   const events = Array.from({ length: o.events }, (_, n) => {
     const parsed = parseEvent({ type: 'track', event: 'Product Viewed', userId: `user-${Math.floor(random() * o.users)}`, messageId: `slow-${n}`, properties: { n } });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));

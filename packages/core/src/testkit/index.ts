@@ -5,6 +5,7 @@ export { startFakeVendor, type FakeVendor, type FakeResponse, type FakeHandler, 
 export { useFakeVendor, type FakeVendorHandle } from './use-fake-vendor.js';
 export { conformanceChecks, fixtureEvents, type ConformanceOptions, type ConformanceCheck } from './conformance.js';
 export { secretVariants, findSecret } from './secret-variants.js';
+export { seededRandom } from './seeded-random.js';
 
 /**
  * Registers the conformance suite with vitest: call it at the top level of a

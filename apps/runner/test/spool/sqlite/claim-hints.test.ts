@@ -62,12 +62,12 @@ describe('sqlite claims after the jobs in flight', () => {
     const first = await spool.claim('a', { ...lease, limit: 3 });
     await spool.claim('a', { ...lease, limit: 3 });
     // Due at once: after the pending jobs of the same millisecond (due order: next_at, pending before retry, id).
-    await spool.complete([{ job: first[0]!, state: 'retry', retryAt: t, attempt: { at: t, result: { status: 'retry', message: '503' } } }]);
+    await spool.complete([{ job: first[0]!, state: 'retry', retryAt: t, attempt: { at: t, result: { status: 'retry', reason: '503' } } }]);
     expect(ids(await spool.claim('a', { ...lease, limit: 4 }))).toEqual([m[6], m[7], m[8], m[9]]);
     expect(ids(await spool.claim('a', { ...lease, limit: 1 }))).toEqual([m[0]]);
-    await spool.complete([{ job: first[0]!, state: 'retry', retryAt: t + 1, attempt: { at: t, result: { status: 'retry', message: '503' } } }]);
+    await spool.complete([{ job: first[0]!, state: 'retry', retryAt: t + 1, attempt: { at: t, result: { status: 'retry', reason: '503' } } }]);
     // Due before the jobs in flight (a clock that moved back): first, while another job (m[0], due at t + 1) waits after them.
-    await spool.complete([{ job: first[1]!, state: 'retry', retryAt: t - 1_000, attempt: { at: t, result: { status: 'retry', message: '503' } } }]);
+    await spool.complete([{ job: first[1]!, state: 'retry', retryAt: t - 1_000, attempt: { at: t, result: { status: 'retry', reason: '503' } } }]);
     expect(ids(await spool.claim('a', { ...lease, now: t + 1, limit: 1 }))).toEqual([m[1]]);
   });
 
@@ -75,7 +75,7 @@ describe('sqlite claims after the jobs in flight', () => {
     const m = await spoolWithJobs(9);
     const first = await spool.claim('a', { ...lease, limit: 3 });
     await spool.claim('a', { ...lease, limit: 3 });
-    await spool.complete([{ job: first[0]!, state: 'dead', attempt: { at: t, result: { status: 'rejected', message: 'gave up' } } }]);
+    await spool.complete([{ job: first[0]!, state: 'dead', attempt: { at: t, result: { status: 'rejected', code: 'test', message: 'gave up' } } }]);
     expect(await spool.replay({ integration: 'a', state: 'dead' })).toBe(1);
     expect(ids(await spool.claim('a', { ...lease, limit: 2 }))).toEqual([m[0], m[6]]);
   });

@@ -10,10 +10,11 @@ const defaultLingerMs = 200;
  * Records one lane holds claimed at once (in requests or waiting for a slot), unless set.
  * Each costs ~1.4 KB of heap while held (job, parsed event, mapped record, its share of the
  * body), and V8 lets old space grow to ~4× what survives a full GC: draining 1M to CleverTap,
- * 15 × 1000 held records peaked ~45 MB RSS above 5,000. 5,000 still feeds the one-core spool
- * limit (~30k/s) while requests take up to ~150 ms.
+ * 15 × 1000 held records peaked ~45 MB RSS above 5,000. With the writer thread (a second heap,
+ * pages copied between the threads) 5,000 peaked at 354–361 MB draining 1M, 4,000 at 332–348 MB
+ * (target ≤ 350) at the same ~26–31k events/s (bench/RESULTS.md).
  */
-const defaultMaxRecordsInFlight = 5_000;
+const defaultMaxRecordsInFlight = 4_000;
 /** Jobs a lane of small batches may hold (claimed ahead of its free slots). */
 const smallBatchRecords = 512;
 

@@ -13,7 +13,7 @@ export interface DeliveryEngineOptions {
   /** Requests in flight per integration; capped at the plugin's maxConcurrency (the default). */
   concurrency?: Record<string, number>;
   /**
-   * Most records a lane holds claimed and not yet recorded (default 5,000; never below one
+   * Most records a lane holds claimed and not yet recorded (default 4,000; never below one
    * batch). Bounds memory while a backlog drains: full batches then use at most
    * this / maxBatchItems of the concurrency; small batches can still use all of it.
    */

@@ -213,7 +213,6 @@ export function parseEvent(input: unknown, options: ParseEventOptions = {}): Par
 
 const isoPattern: RegExp | undefined = (isoTimestamp._zod as { pattern?: RegExp }).pattern;
 const isIso = (v: unknown): v is string => typeof v === 'string' && isoPattern !== undefined && isoPattern.test(v);
-const isRecordValue = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optionalString = (v: unknown, max = Infinity): boolean => v === undefined || (typeof v === 'string' && v.length <= max);
 
 /** An identifier as the schema outputs it (numbers become strings), or undefined when absent; null when invalid. */
@@ -235,11 +234,11 @@ function copyRest(from: Record<string, unknown>, known: Set<string>, to: Record<
 
 function contextOf(v: unknown): SignalEvent['context'] | undefined {
   if (v === undefined) return {};
-  if (!isRecordValue(v)) return undefined;
+  if (!isPlainObject(v)) return undefined;
   const out: Record<string, unknown> = {};
   const page = v['page'];
   if (page !== undefined) {
-    if (!isRecordValue(page)) return undefined;
+    if (!isPlainObject(page)) return undefined;
     const p: Record<string, unknown> = {};
     for (const key of pageKeys) {
       const value = page[key];
@@ -258,7 +257,7 @@ function contextOf(v: unknown): SignalEvent['context'] | undefined {
   }
   const consent = v['consent'];
   if (consent !== undefined) {
-    if (!isRecordValue(consent)) return undefined;
+    if (!isPlainObject(consent)) return undefined;
     const categories = consent['categories'] === undefined ? [] : consent['categories'];
     if (!Array.isArray(categories) || !categories.every((c) => typeof c === 'string')) return undefined;
     const c: Record<string, unknown> = { categories };
@@ -267,7 +266,7 @@ function contextOf(v: unknown): SignalEvent['context'] | undefined {
   }
   const traits = v['traits'];
   if (traits !== undefined) {
-    if (!isRecordValue(traits)) return undefined;
+    if (!isPlainObject(traits)) return undefined;
     out['traits'] = traits;
   }
   copyRest(v, contextKeys, out);
@@ -288,7 +287,7 @@ export function checkEventShape(raw: Record<string, unknown>): SignalEvent | und
   if (raw['name'] !== undefined) out['name'] = raw['name'];
   for (const key of ['properties', 'traits'] as const) {
     const value = raw[key] === undefined ? {} : raw[key];
-    if (!isRecordValue(value)) return undefined;
+    if (!isPlainObject(value)) return undefined;
     out[key] = value;
   }
   const userId = identifierOf(raw['user_id']);

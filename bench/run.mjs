@@ -296,6 +296,22 @@ async function preload(runner, total) {
   return total / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * A backlog for a delivery measurement: `events` queued through a runner with no lane for the
+ * integration, then a runner started on the same spool with delivery on (returned running).
+ */
+async function queueThenDeliver({ spool, vendorUrl, events, integration, profile, queued }) {
+  const loader = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false, integration });
+  let rate;
+  try {
+    rate = await preload(loader, events);
+  } finally {
+    await loader.stop();
+  }
+  queued?.(rate);
+  return startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, integration, profile });
+}
+
 async function deliverScenario() {
   const samples = [];
   for (let r = 0; r < runs; r++) {
@@ -304,11 +320,13 @@ async function deliverScenario() {
     const { url: vendorUrl } = await vendor.ready;
     let runner;
     try {
-      runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false });
-      const preloadRate = await preload(runner, deliverEvents);
-      await runner.stop();
-      log(`deliver run ${r + 1}/${runs}: ${fmt(deliverEvents)} events queued (${fmt(preloadRate)} events/s via /v1/batch); starting delivery`);
-      runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, profile: cpuProf && r === 0 ? 'deliver' : undefined });
+      runner = await queueThenDeliver({
+        spool,
+        vendorUrl,
+        events: deliverEvents,
+        profile: cpuProf && r === 0 ? 'deliver' : undefined,
+        queued: (rate) => log(`deliver run ${r + 1}/${runs}: ${fmt(deliverEvents)} events queued (${fmt(rate)} events/s via /v1/batch); starting delivery`),
+      });
       const t0 = performance.now();
       await runner.call('mark');
       const deadline = t0 + (quick ? 60_000 : 300_000);
@@ -468,10 +486,7 @@ async function mixedScenario() {
       const { url: vendorUrl } = await vendor.ready;
       let runner;
       try {
-        runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, delivery: false, integration: kind });
-        await preload(runner, backlog);
-        await runner.stop();
-        runner = await startRunnerProcess({ dir: spool.dir, natsPrefix: spool.natsPrefix, vendorUrl, delivery: true, integration: kind, profile: cpuProf && r === 0 ? `mixed-${kind}` : undefined });
+        runner = await queueThenDeliver({ spool, vendorUrl, events: backlog, integration: kind, profile: cpuProf && r === 0 ? `mixed-${kind}` : undefined });
         const idleMs = (mixedSeconds * 1000) / 2;
         const tIdle = performance.now();
         let c = await vendor.count();

@@ -126,14 +126,21 @@ describe('slow clients cannot exhaust the runner', () => {
       for (const s of stalled) if (s.closedAt === undefined && s.socket.writable) s.socket.write(chunk);
     }, 250);
 
-    // Good traffic alongside, until every stalled upload is closed.
+    // Good traffic alongside, until every stalled upload is closed (and for at least the body
+    // timeout). What counts is how many good requests were answered while the attack was still
+    // holding connections: a runner that queued them behind the stalled uploads would answer none.
     const goodStatuses: number[] = [];
+    let servedDuringAttack = 0;
     // The body deadline counts from when the runner starts reading each body; a loaded machine may take a few seconds to get to all 300.
     const deadline = startedAt + BODY_TIMEOUT_MS + 15_000;
-    while (stalled.some((s) => s.closedAt === undefined) && Date.now() < deadline) {
+    const attackOpen = () => stalled.some((s) => s.closedAt === undefined);
+    while ((attackOpen() || Date.now() < startedAt + BODY_TIMEOUT_MS) && Date.now() < deadline) {
       const r = await sendGood();
       goodStatuses.push(r.status);
-      if (r.status === 200) delivered.push(...r.ids);
+      if (r.status === 200) {
+        delivered.push(...r.ids);
+        if (attackOpen()) servedDuringAttack++;
+      }
       await new Promise((resolve) => setTimeout(resolve, GOOD_EVERY_MS));
     }
     clearInterval(trickle);
@@ -146,7 +153,7 @@ describe('slow clients cannot exhaust the runner', () => {
     // Told why, unless the close reset the connection mid-upload: 408 at the deadline, or 503
     // when the in-flight cap needed the memory first.
     for (const s of stalled) if (s.status !== undefined) expect([408, 503]).toContain(s.status);
-    expect(goodStatuses.length).toBeGreaterThan(5);
+    expect(servedDuringAttack, `good requests answered while stalled uploads were open (statuses: ${goodStatuses.join(',')})`).toBeGreaterThanOrEqual(2);
     expect(goodStatuses.every((s) => s === 200), `good requests: ${goodStatuses.join(',')}`).toBe(true);
     expect((peakKb - baselineKb) / 1024, `RSS ${baselineKb / 1024} MB → peak ${peakKb / 1024} MB`).toBeLessThanOrEqual(32);
 

@@ -31,6 +31,7 @@ if (flag('help')) {
   --runs N         repetitions per scenario (default 3; median reported)
   --seconds S      duration of each ingest run (default 10)
   --deliver-events N   events pre-loaded for the delivery run (default 200000)
+  --deliver-to KIND    the deliver scenario's integration: clevertap (default; 1000/batch) or webhook (unbatched, concurrency 8)
   --rss-events N   events queued for the RSS scenario (default 1000000)
   --rss-drain      rss-1m then restarts with delivery on and reports peak RSS while the backlog drains (≤ 4 min)
   --mixed-seconds S  ingest duration of each mixed run (default 30; before it, up to S/2 s of delivery with ingest idle on a queued backlog)
@@ -48,6 +49,8 @@ for (const o of only) if (!all.includes(o)) throw new Error(`unknown scenario ${
 const runs = Number(value('runs', quick ? 1 : 3));
 const seconds = Number(value('seconds', quick ? 4 : 10));
 const deliverEvents = Number(value('deliver-events', quick ? 30_000 : 200_000));
+const deliverTo = value('deliver-to', 'clevertap');
+if (!['clevertap', 'webhook'].includes(deliverTo)) throw new Error(`--deliver-to must be clevertap or webhook, not ${deliverTo}`);
 const rssEvents = Number(value('rss-events', quick ? 100_000 : 1_000_000));
 const mixedSeconds = Number(value('mixed-seconds', quick ? 8 : 30));
 const cpuProf = flag('cpu-prof');
@@ -136,7 +139,9 @@ function startVendor() {
 }
 
 async function startRunnerProcess({ dir, natsPrefix, vendorUrl, delivery, profile, integration }) {
-  const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=runner-${profile}-${Date.now()}.cpuprofile`] : [];
+  // One directory per profiled run: the main thread and the SQLite writer thread each write a profile
+  // there (a fixed --cpu-prof-name would make the two threads overwrite one file).
+  const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `runner-${profile}-${Date.now()}`)}`] : [];
   const c = child('runner-child.mjs', [JSON.stringify({ dir, spool: spoolKind, natsPrefix, vendorUrl, delivery, runnerModule, integration })], execArgv);
   const info = await c.ready;
   return { ...c, url: info.url, pid: info.pid, stop: async () => {
@@ -324,7 +329,8 @@ async function deliverScenario() {
         spool,
         vendorUrl,
         events: deliverEvents,
-        profile: cpuProf && r === 0 ? 'deliver' : undefined,
+        integration: deliverTo,
+        profile: cpuProf && r === 0 ? `deliver-${deliverTo}` : undefined,
         queued: (rate) => log(`deliver run ${r + 1}/${runs}: ${fmt(deliverEvents)} events queued (${fmt(rate)} events/s via /v1/batch); starting delivery`),
       });
       const t0 = performance.now();
@@ -338,7 +344,7 @@ async function deliverScenario() {
       const elapsed = (performance.now() - t0) / 1000;
       const { cpuSec } = await runner.call('cpu');
       const sample = { perSec: c.distinct / elapsed, received: c.received, distinct: c.distinct, requests: c.requests, elapsed, runnerCpu: cpuSec / elapsed, rssMB: procStatus(runner.pid).hwmMB, timedOut: c.received < deliverEvents };
-      log(`deliver run ${r + 1}/${runs}: ${fmt(sample.perSec)} events/s (${fmt(c.distinct)} distinct / ${fmt(c.received)} received in ${c.requests} requests, ${elapsed.toFixed(1)} s), runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%, peak RSS ${sample.rssMB.toFixed(0)} MB${sample.timedOut ? ' — TIMED OUT' : ''}`);
+      log(`deliver run ${r + 1}/${runs}: ${fmt(sample.perSec)} events/s (${fmt(c.distinct)} distinct / ${fmt(c.received)} received in ${c.requests} requests, ${elapsed.toFixed(1)} s), runner CPU ${(sample.runnerCpu * 100).toFixed(0)}% (${((sample.runnerCpu / sample.perSec) * 1e6).toFixed(0)} µs per event), peak RSS ${sample.rssMB.toFixed(0)} MB${sample.timedOut ? ' — TIMED OUT' : ''}`);
       samples.push(sample);
     } finally {
       await runner?.stop();
@@ -351,7 +357,7 @@ async function deliverScenario() {
     value: m('perSec'),
     unit: 'events/s',
     runs: samples.map((s) => Math.round(s.perSec)),
-    detail: `${fmt(deliverEvents)} queued, fake CleverTap (1000/batch); runner CPU ${(m('runnerCpu') * 100).toFixed(0)}%, runner peak RSS ${m('rssMB').toFixed(0)} MB${samples.some((s) => s.received > s.distinct) ? `, duplicates seen: ${samples.map((s) => s.received - s.distinct).join('/')}` : ''}${samples.some((s) => s.timedOut) ? ', SOME RUNS TIMED OUT' : ''}`,
+    detail: `${fmt(deliverEvents)} queued, ${deliverTo === 'webhook' ? 'webhook receiver (unbatched, concurrency 8)' : 'fake CleverTap (1000/batch)'}; runner CPU ${(m('runnerCpu') * 100).toFixed(0)}% (${median(samples.map((s) => (s.runnerCpu / s.perSec) * 1e6)).toFixed(0)} µs per event), runner peak RSS ${m('rssMB').toFixed(0)} MB${samples.some((s) => s.received > s.distinct) ? `, duplicates seen: ${samples.map((s) => s.received - s.distinct).join('/')}` : ''}${samples.some((s) => s.timedOut) ? ', SOME RUNS TIMED OUT' : ''}`,
   };
 }
 
@@ -571,7 +577,8 @@ for (const name of only) {
   log(`--- ${name}`);
   if (name === 'ingest-batch') results[name] = await ingestScenario(name, { path: '/v1/batch', concurrency: 16, eventsPerRequest: 100, typed: true });
   if (name === 'ingest-track') results[name] = await ingestScenario(name, { path: '/v1/track', concurrency: 64, eventsPerRequest: 1, typed: false });
-  if (name === 'deliver') results[name] = await deliverScenario();
+  // (the target is the fake CleverTap's; `deliver webhook` has none of its own)
+  if (name === 'deliver') results[deliverTo === 'webhook' ? 'deliver webhook' : name] = await deliverScenario();
   if (name === 'rss-1m') results[name] = await rssScenario();
   if (name === 'transform') Object.assign(results, transformScenario());
   if (name === 'ceiling') Object.assign(results, await ceilingScenario());
@@ -593,9 +600,14 @@ console.log(`\nSignal bench — spool ${spoolKind}, ${conditions.date}, ${condit
 console.log(`command: ${conditions.command}\n`);
 console.log(lines.join('\n'));
 if (cpuProf) {
-  for (const f of readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
-    console.log(`\ntop self-time frames, ${f}:`);
-    console.log(topFrames(join(profDir, f)).join('\n'));
+  for (const run of readdirSync(profDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    // Node names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is the main thread (the SQLite spool's writer is another).
+    for (const f of readdirSync(join(profDir, run)).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+      const id = f.split('.')[4];
+      const thread = id === '0' ? 'main thread' : `worker thread ${id}`;
+      console.log(`\ntop self-time frames, ${run} (${thread}), ${f}:`);
+      console.log(topFrames(join(profDir, run, f)).join('\n'));
+    }
   }
 }
 const jsonOut = value('json');

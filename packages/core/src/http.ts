@@ -1,5 +1,6 @@
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { SignalError } from './errors.js';
+import { memoize } from './memo.js';
 import { parseRetryAfter } from './retry-policy.js';
 import type { DeliveryResult } from './results.js';
 
@@ -64,10 +65,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
   const ownAgent = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  // Parsed twice per request otherwise (sending, and the exchange's URL); a vendor's endpoints repeat.
+  const resolveUrl = options.hostOverrides === undefined ? (url: string) => url : memoize((url) => rewriteUrl(url, options.hostOverrides), 1_024);
   return {
-    resolveUrl: (url) => rewriteUrl(url, options.hostOverrides),
+    resolveUrl,
     async send(req) {
-      const url = rewriteUrl(req.url, options.hostOverrides);
+      const url = resolveUrl(req.url);
       const signal = AbortSignal.timeout(timeoutMs);
       try {
         const res = await undiciRequest(url, {

@@ -4,6 +4,8 @@
  * redactor built from the integration's secret values, and header and
  * query-parameter names that say "secret" are masked whatever their value.
  */
+import { memoize } from './memo.js';
+
 export const REDACTED = '[REDACTED]';
 
 /** Substrings of a header or query-parameter name that make its value secret (X-Auth, X-Custom-Auth, api_key, Azure's `code`, …). */
@@ -13,14 +15,14 @@ const sensitiveWords = /auth|key|token|secret|signature|passw|passcode|cookie|se
  * Whether a header or query-parameter name carries a secret. `sig` (Azure SAS,
  * signed URLs) counts as a whole word only, so `x-signal-message-id` stays readable.
  */
-export function isSensitiveName(name: string): boolean {
+export const isSensitiveName: (name: string) => boolean = memoize((name) => {
   if (sensitiveWords.test(name)) return true;
   const words = name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/);
   return words.includes('sig');
-}
+}, 4_096);
 
 export type Redactor = (text: string) => string;
 

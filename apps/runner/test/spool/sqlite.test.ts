@@ -145,6 +145,36 @@ describe('sqlite spool specifics', () => {
     await spool.close();
   });
 
+  it('results asked for while one is with the writer are all recorded, each as its own attempt, also when close() follows at once', async () => {
+    const path = join((tmp = mkdtempSync(join(tmpdir(), 'signal-spool-'))), 'spool.db');
+    const spool = openSqliteSpool({ path });
+    const events = Array.from({ length: 50 }, (_, i) => makeEvent(`u${i}`));
+    await spool.append(events.map((event) => ({ event, integrations: ['a'], source: 'web' })));
+    const jobs = await spool.claim('a', { limit: 50, now: Date.now() + 1_000, leaseMs: 60_000 });
+    expect(jobs).toHaveLength(50);
+    // One result per event-loop turn, as an unbatched webhook's requests end: most wait for the one before.
+    const completeEach = async (some: typeof jobs): Promise<Promise<void>[]> => {
+      const recorded: Promise<void>[] = [];
+      for (const job of some) {
+        recorded.push(spool.complete([{ job, state: 'delivered', attempt: { at: 1, result: { status: 'delivered' } } }]));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return recorded;
+    };
+    // Held ones go once the one ahead is answered...
+    await Promise.all(await completeEach(jobs.slice(0, 25)));
+    // ...or with close().
+    const last = await completeEach(jobs.slice(25));
+    const closing = spool.close();
+    await Promise.all(last);
+    await closing;
+    const db = new Database(path, { readonly: true });
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    expect(count(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'delivered'`)).toBe(50);
+    expect(count('SELECT COUNT(*) AS n FROM attempt_log')).toBe(50);
+    db.close();
+  });
+
   it('an event that cannot be stored fails its own append only', async () => {
     const spool = open();
     const good = makeEvent('u1');

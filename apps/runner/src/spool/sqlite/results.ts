@@ -10,9 +10,24 @@ import { updateFields } from './protocol.js';
  * appends "<row>:<index>" to its history: a 1000-record batch is one row insert and one
  * UPDATE per distinct outcome, not a row and two index entries per record.
  */
-export interface Results {
-  complete(at: number, exchanges: readonly string[], updates: readonly (string | number | null)[]): void;
+export interface CompleteCall {
+  at: number;
+  exchanges: readonly string[];
+  updates: readonly (string | number | null)[];
 }
+
+export interface Results {
+  /**
+   * Several complete() calls in one transaction, each still its own attempt_log row; if that
+   * fails, each in a transaction of its own, so one bad call fails alone. Per call: undefined, or
+   * why it failed.
+   */
+  completeAll(calls: readonly CompleteCall[]): (string | undefined)[];
+  /** Transactions committed by completeAll so far. */
+  readonly transactions: number;
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export function createResults(db: Database.Database, leases: Leases, hints: ClaimHints): Results {
   const q = {
@@ -33,26 +48,33 @@ export function createResults(db: Database.Database, leases: Leases, hints: Clai
     tagBatches: db.prepare(`UPDATE jobs SET batch_key = d.value ->> 1 FROM json_each(?) AS d WHERE jobs.id = d.value ->> 0`),
   };
 
-  const completeTx = db.transaction((at: number, exchanges: readonly string[], u: readonly (string | number | null)[]) => {
+  /**
+   * One complete() call's SQL, inside the caller's transaction. Returns what to do in memory once
+   * that transaction is committed (leases dropped, claim hints moved): a failed write changes
+   * nothing, and its jobs come back when their leases expire.
+   */
+  const write = (at: number, exchanges: readonly string[], u: readonly (string | number | null)[]): (() => void) => {
     const records: string[] = [];
     /** Per outcome: the jobs and the index of each one's record. */
     const groups = new Map<string, { state: string; at: number; retryAt: number | null; result: string; refs: [number, number][] }>();
     const tags: [number, string][] = [];
+    const ids: number[] = [];
+    const dueAgain: [string | undefined, number | undefined][] = [];
     for (let i = 0; i < u.length; i += updateFields) {
       const id = u[i] as number;
       const state = u[i + 1] as string;
       const attemptAt = u[i + 2] as number;
       const retryAt = u[i + 3] as number | null;
       const integration = leases.integrationOf(id);
-      leases.remove(id);
+      ids.push(id);
       if (state === 'release') {
         if (integration !== undefined) {
           q.release.run(retryAt, at, id);
-          hints.dueAgain(integration, retryAt ?? undefined);
+          dueAgain.push([integration, retryAt ?? undefined]);
         }
         continue;
       }
-      if (state === 'retry') hints.dueAgain(integration, retryAt ?? undefined);
+      if (state === 'retry') dueAgain.push([integration, retryAt ?? undefined]);
       const result = u[i + 4] as string;
       const x = u[i + 5] as number;
       const payload = u[i + 6] as string | null;
@@ -65,17 +87,52 @@ export function createResults(db: Database.Database, leases: Leases, hints: Clai
       if (group === undefined) groups.set(key, { state, at: attemptAt, retryAt, result, refs: [ref] });
       else group.refs.push(ref);
     }
-    if (records.length === 0) return;
-    const row = Number(q.insertLog.run(`[${records.join(',')}]`, `[${exchanges.join(',')}]`, records.length).lastInsertRowid);
-    for (const g of groups.values()) {
-      q.finishMany.run(g.state, g.at, g.retryAt, at, g.result, JSON.stringify(g.refs.map(([id, index]) => [id, `${row}:${index}`])));
+    if (records.length > 0) {
+      const row = Number(q.insertLog.run(`[${records.join(',')}]`, `[${exchanges.join(',')}]`, records.length).lastInsertRowid);
+      for (const g of groups.values()) {
+        q.finishMany.run(g.state, g.at, g.retryAt, at, g.result, JSON.stringify(g.refs.map(([id, index]) => [id, `${row}:${index}`])));
+      }
+      if (tags.length > 0) q.tagBatches.run(JSON.stringify(tags));
     }
-    if (tags.length > 0) q.tagBatches.run(JSON.stringify(tags));
-  });
+    return () => {
+      for (const id of ids) leases.remove(id);
+      for (const [integration, dueAt] of dueAgain) hints.dueAgain(integration, dueAt);
+    };
+  };
+
+  /** Several calls in one transaction: one commit (WAL frames for the pages they share written once), not one each. */
+  const writeAll = db.transaction((calls: readonly CompleteCall[]) => calls.map((c) => write(c.at, c.exchanges, c.updates)));
+  let transactions = 0;
+  const commit = (calls: readonly CompleteCall[]): void => {
+    const done = writeAll(calls);
+    transactions++;
+    for (const d of done) d();
+  };
+
+  const completeAll = (calls: readonly CompleteCall[]): (string | undefined)[] => {
+    const live = calls.filter((c) => c.updates.length > 0);
+    try {
+      if (live.length > 0) commit(live);
+      return calls.map(() => undefined);
+    } catch (error) {
+      if (live.length <= 1) return calls.map((c) => (c.updates.length > 0 ? message(error) : undefined));
+    }
+    // One bad call must not fail its neighbours: each in its own transaction.
+    return calls.map((c) => {
+      if (c.updates.length === 0) return undefined;
+      try {
+        commit([c]);
+        return undefined;
+      } catch (error) {
+        return message(error);
+      }
+    });
+  };
 
   return {
-    complete(at, exchanges, updates) {
-      if (updates.length > 0) completeTx(at, exchanges, updates);
+    completeAll,
+    get transactions() {
+      return transactions;
     },
   };
 }

@@ -46,6 +46,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   what: string;
+  /** A complete request (see heldResults). */
+  result: boolean;
 }
 
 type Outbound = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -120,19 +122,43 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     if (batch.length > 0) worker.postMessage(batch);
   };
 
+  const schedule = (): void => {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      // Everything asked for in this turn travels as one message.
+      setImmediate(flush);
+    }
+  };
+
+  /**
+   * Results wait while one is with the writer, then travel together: the store records results
+   * next to each other in one transaction. An unbatched webhook otherwise pays a message each way
+   * and a commit per event. (Their jobs stay leased meanwhile, so no claim hands them out again.)
+   */
+  let resultsWithWriter = 0;
+  let heldResults: Request[] = [];
+  const sendHeldResults = (): void => {
+    if (heldResults.length === 0) return;
+    resultsWithWriter = heldResults.length;
+    outbox.push(...heldResults);
+    heldResults = [];
+    schedule();
+  };
+
   const send = <T>(request: Outbound): Promise<T> => {
     if (closed) return Promise.reject(new SpoolError(`cannot ${what[request.op]}: the spool is closed`));
     if (dead !== undefined) return Promise.reject(new SpoolError(`cannot ${what[request.op]}: ${dead}`));
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject, what: what[request.op] });
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject, what: what[request.op], result: request.op === 'complete' });
       track();
-      outbox.push({ ...request, id } as Request);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        // Everything asked for in this turn travels as one message.
-        setImmediate(flush);
+      if (request.op === 'complete' && resultsWithWriter > 0) {
+        heldResults.push({ ...request, id });
+        return;
       }
+      if (request.op === 'complete') resultsWithWriter++;
+      outbox.push({ ...request, id } as Request);
+      schedule();
     });
   };
 
@@ -146,6 +172,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         if (r.ok) writeFailure = undefined;
         else writeFailure = { reason: r.error, since: now() };
       }
+      if (p.result && --resultsWithWriter === 0) sendHeldResults();
       if (r.ok) p.resolve(r.value);
       else p.reject(new SpoolError(`cannot ${p.what}: ${r.error}`));
     }
@@ -299,6 +326,9 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       // Whatever was asked before close() is still answered; then the thread closes the file and ends.
       const last = dead === undefined ? send({ op: 'close' }).catch(() => undefined) : Promise.resolve();
       closed = true;
+      // Results still held go before the close (the last request): the writer answers them first.
+      outbox.splice(Math.max(0, outbox.length - 1), 0, ...heldResults);
+      heldResults = [];
       // Until the thread has closed the file and ended, it keeps the process alive (else a CLI
       // command that only read could end with close() still pending).
       if (dead === undefined) worker.ref();

@@ -20,12 +20,14 @@ import { createWriter, type AppendCall } from './writer.js';
 export interface Store {
   /**
    * Runs a batch of requests: first every request but the appends, in arrival order, each
-   * answered when done; then all the appends in one transaction (group commit), answered once
-   * it is on disk. (Appends not yet answered promise nothing, so a claim in the same batch need
+   * answered when done (results next to each other in one transaction); then all the appends in
+   * one transaction (group commit), answered once it is on disk. (Appends not yet answered promise nothing, so a claim in the same batch need
    * not see them.)
    */
   process(requests: readonly Request[], reply: (responses: Response[]) => void): void;
   readonly appendTransactions: number;
+  /** Transactions that recorded results (complete requests next to each other share one). */
+  readonly resultTransactions: number;
   close(): void;
 }
 
@@ -111,14 +113,12 @@ export function openStore(options: StoreOptions): Store {
     }
   };
 
-  const run = (r: Exclude<Request, { op: 'append' }>): unknown => {
+  const run = (r: Exclude<Request, { op: 'append' | 'complete' }>): unknown => {
     switch (r.op) {
       case 'claim':
         return claims.claim(r.integration, { limit: r.limit, now: r.now, leaseMs: r.leaseMs });
       case 'renew':
         return claims.renew(r.jobIds, r.until);
-      case 'complete':
-        return results.complete(r.at, r.exchanges, r.updates);
       case 'replay':
         // Replayed jobs are due now, possibly before a claim hint (claim-hints.ts).
         hints.dueAgain(undefined);
@@ -149,15 +149,31 @@ export function openStore(options: StoreOptions): Store {
     get appendTransactions() {
       return appendTransactions;
     },
+    get resultTransactions() {
+      return results.transactions;
+    },
     process(requests, reply) {
       // Everything but appends first, in arrival order: claims and results then wait for no
       // fsync but one already under way, and the appends that arrived meanwhile still share one.
+      // Results next to each other share a transaction (as appends do; they commit without fsync).
       const appends: Extract<Request, { op: 'append' }>[] = [];
+      let completes: Extract<Request, { op: 'complete' }>[] = [];
+      const recordCompletes = (): void => {
+        if (completes.length === 0) return;
+        const errors = results.completeAll(completes);
+        reply(completes.map((c, i): Response => (errors[i] === undefined ? { id: c.id, ok: true, value: undefined } : { id: c.id, ok: false, error: errors[i] })));
+        completes = [];
+      };
       for (const r of requests) {
         if (r.op === 'append') {
           appends.push(r);
           continue;
         }
+        if (r.op === 'complete') {
+          completes.push(r);
+          continue;
+        }
+        recordCompletes();
         let response: Response;
         try {
           response = { id: r.id, ok: true, value: run(r) };
@@ -166,6 +182,7 @@ export function openStore(options: StoreOptions): Store {
         }
         reply([response]);
       }
+      recordCompletes();
       if (appends.length > 0) reply(runAppends(appends).map((res) => ({ ...res, appendTransactions })));
     },
     close() {

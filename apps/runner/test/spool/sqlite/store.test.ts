@@ -53,4 +53,35 @@ describe('sqlite store batches', () => {
     expect(again[0]).toMatchObject({ ok: true, value: 'dds' });
     store.close();
   });
+
+  it('results next to each other share one transaction, each with its own attempt row; one that fails in SQL fails alone', () => {
+    const store = open();
+    run(store, [{ op: 'append', id: 1, at: 1, events: [...event('r1'), ...event('r2'), ...event('r3')] }]);
+    const claimed = run(store, [{ op: 'claim', id: 2, integration: 'a', limit: 10, now: 10, leaseMs: 60_000 }])[0]![0] as { value: (string | number | null)[] };
+    const [j1, j2, j3] = [0, 1, 2].map((i) => claimed.value[i * 8] as number);
+    const done = (id: number, jobId: number, state: string | null = 'delivered'): Request => ({
+      op: 'complete',
+      id,
+      at: 20,
+      exchanges: [],
+      updates: [jobId, state, 20, null, '{"status":"delivered"}', -1, null, null],
+    });
+    const before = store.resultTransactions;
+    const replies = run(store, [done(3, j1!), done(4, j2!), { op: 'stats', id: 5, at: 30 }, done(6, j3!)]).flat();
+    expect(replies.map((r) => r.id)).toEqual([3, 4, 5, 6]);
+    expect(store.resultTransactions - before).toBe(2);
+    // The stats between them saw the first two recorded (order kept) and the third still in flight.
+    expect((replies[2] as { value: unknown }).value).toMatchObject([{ integration: 'a', byState: { delivered: 2, inflight: 1 } }]);
+
+    // A bad one (no state: NOT NULL) among good ones: the good ones are recorded, the bad one's job stays leased.
+    run(store, [{ op: 'append', id: 7, at: 1, events: [...event('r4'), ...event('r5')] }]);
+    const more = run(store, [{ op: 'claim', id: 8, integration: 'a', limit: 10, now: 40, leaseMs: 60_000 }])[0]![0] as { value: (string | number | null)[] };
+    const [j4, j5] = [0, 1].map((i) => more.value[i * 8] as number);
+    const mixed = run(store, [done(9, j4!, null), done(10, j5!)]).flat();
+    expect(mixed.map((r) => r.ok)).toEqual([false, true]);
+    expect((mixed[0] as { error: string }).error).toMatch(/NOT NULL/);
+    const stats = run(store, [{ op: 'stats', id: 11, at: 50 }])[0]![0] as { value: unknown };
+    expect(stats.value).toMatchObject([{ integration: 'a', byState: { delivered: 4, inflight: 1 } }]);
+    store.close();
+  });
 });

@@ -9,6 +9,14 @@ import { SpoolError } from '../errors.js';
 import type { StoreOptions } from './protocol.js';
 
 /**
+ * The writer's young generation (V8's default lets it grow to ~48 MB). What the writer allocates
+ * lives for one batch (the messages it gets, the rows it sends back), so a small nursery cost no
+ * throughput beyond the bench's run-to-run noise, and the runner's peak RSS while draining 1M
+ * queued jobs went from 356-381 MB to 314-328 MB (bench/RESULTS.md, fourth session).
+ */
+const writerYoungGenerationMb = 12;
+
+/**
  * Starts the writer thread (worker.ts). Built, it is its own entry next to the runner's chunks
  * (tsup: dist/sqlite-writer.js). Run from the TypeScript sources (vitest), a worker cannot load
  * .ts files, so the worker is bundled once per process with esbuild (a dev dependency) into the
@@ -17,14 +25,6 @@ import type { StoreOptions } from './protocol.js';
 export function startWriterThread(options: StoreOptions): Worker {
   return new Worker(writerEntry(), { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: writerYoungGenerationMb } });
 }
-
-/**
- * The writer's young generation (V8's default lets it grow to ~48 MB). What the writer allocates
- * lives for one batch (the messages it gets, the rows it sends back), so a small nursery costs no
- * throughput, and it kept the runner's peak RSS while draining 1M queued jobs at 314 MB instead of
- * 356 MB (bench/RESULTS.md, fourth session).
- */
-const writerYoungGenerationMb = 12;
 
 let bundled: URL | undefined;
 

@@ -10,11 +10,14 @@ import type { Leases } from './leases.js';
  * the file until its result is recorded, so a crash simply leaves it due.
  */
 export interface Claims {
-  /** Leases due jobs; the rows as protocol.ts `jobFields` (flat). */
-  claim(integration: string, options: ClaimOptions): (string | number | null)[];
+  /**
+   * Leases due jobs; the rows as protocol.ts `jobFields` (flat). `durable`: the highest job id
+   * known to be on disk (wal-sync.ts); later jobs wait, as if not yet appended.
+   */
+  claim(integration: string, options: ClaimOptions, durable: number): (string | number | null)[];
   renew(jobIds: readonly number[], until: number): void;
-  /** Earliest due time among waiting jobs or leases, or undefined. */
-  nextDueAt(integration: string): number | undefined;
+  /** Earliest due time among waiting jobs (up to `durable`, as for claim) or leases, or undefined. */
+  nextDueAt(integration: string, durable: number): number | undefined;
 }
 
 interface DueRow extends DueKey {
@@ -81,23 +84,23 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
    * read in due order; a user's pending jobs are due in id order (appends are, and only retries
    * move later), so the earlier ones come first in the scan. A user's due retries join its claim.
    */
-  const claimTx = db.transaction((integration: string, opts: ClaimOptions): (string | number | null)[] => {
+  const claimTx = db.transaction((integration: string, opts: ClaimOptions, durable: number): (string | number | null)[] => {
     // An expired lease is just forgotten: the job is still due in the file.
     for (const id of leases.expired(integration, opts.now)) {
       leases.remove(id);
       hints.dueAgain(integration);
     }
     const hint = hints.get(integration);
-    const claimed = scan(integration, opts, hint);
+    const claimed = scan(integration, opts, hint, durable);
     // Nothing after the hint: read from the start once (a job the hint skipped is never stranded).
     if (claimed.length === 0 && hint !== undefined) {
       hints.set(integration, undefined);
-      return scan(integration, opts, undefined);
+      return scan(integration, opts, undefined, durable);
     }
     return claimed;
   });
 
-  const scan = (integration: string, opts: ClaimOptions, hint: DueKey | undefined): (string | number | null)[] => {
+  const scan = (integration: string, opts: ClaimOptions, hint: DueKey | undefined, durable: number): (string | number | null)[] => {
     const users = new Map<string, UserClaim>();
     const deferred: [number, number][] = [];
     /** Claimed jobs that are retries in the file (the rest are pending). */
@@ -153,6 +156,8 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
         // In flight: still due in the file, skipped here (and not counted against the budget).
         if (leases.has(row.id)) continue;
         budget--;
+        // Not yet on disk: skipped, and it ends the run of rows the hint may pass.
+        if (row.id > durable) continue;
         let user = users.get(row.user_key);
         if (user === undefined) {
           // A user is met in due order (its due retries take room then); its holds were read with the page's.
@@ -197,14 +202,14 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
   };
 
   return {
-    claim: (integration, opts) => (opts.limit <= 0 ? [] : claimTx(integration, opts)),
+    claim: (integration, opts, durable) => (opts.limit <= 0 ? [] : claimTx(integration, opts, durable)),
     renew(jobIds, until) {
       leases.renew(jobIds, until);
     },
-    nextDueAt(integration) {
+    nextDueAt(integration, durable) {
       let due: number | undefined;
       for (const row of q.dueTimes.iterate(integration)) {
-        if (leases.has(row.id)) continue;
+        if (leases.has(row.id) || row.id > durable) continue;
         due = row.next_at;
         break;
       }

@@ -27,7 +27,8 @@ export const updateFields = 8;
 
 export type Request =
   | { op: 'append'; id: number; at: number; events: (string | number | null)[] }
-  | { op: 'claim'; id: number; integration: string; limit: number; now: number; leaseMs: number }
+  /** `durableJobId`: the highest job id the front has seen synced (wal-sync.ts); claims take none above it. */
+  | { op: 'claim'; id: number; integration: string; limit: number; now: number; leaseMs: number; durableJobId: number }
   | { op: 'renew'; id: number; jobIds: number[]; until: number }
   /** `exchanges`: each redacted, truncated exchange of this call once, as JSON. */
   | { op: 'complete'; id: number; at: number; exchanges: string[]; updates: (string | number | null)[] }
@@ -37,7 +38,7 @@ export type Request =
   | { op: 'deliveries'; id: number; query: DeliveryQuery }
   | { op: 'event'; id: number; messageId: string; source?: string }
   | { op: 'findEvents'; id: number; query: EventQuery }
-  | { op: 'nextDueAt'; id: number; integration: string }
+  | { op: 'nextDueAt'; id: number; integration: string; durableJobId: number }
   | { op: 'prune'; id: number; before: number; limit: number }
   | { op: 'probe'; id: number }
   | { op: 'close'; id: number };
@@ -45,9 +46,12 @@ export type Request =
 export type Op = Request['op'];
 
 export type Response =
-  /** `appendTransactions`: the store's count after this reply (group commits so far). */
-  | { id: number; ok: true; value: unknown; appendTransactions?: number }
-  | { id: number; ok: false; error: string; appendTransactions?: number };
+  /**
+   * Append replies: `appendTransactions`, the store's count after this reply (group commits so
+   * far); `lastJobId`, the highest job id of its commit (committed, not yet synced: wal-sync.ts).
+   */
+  | { id: number; ok: true; value: unknown; appendTransactions?: number; lastJobId?: number }
+  | { id: number; ok: false; error: string; appendTransactions?: number; lastJobId?: number };
 
 /** What the front passes to the store thread when it starts. */
 export interface StoreOptions {

@@ -5,6 +5,7 @@ import { traitKeys } from '../traits.js';
 import type { AppendResult, Job, JobUpdate, Spool, SpoolHealth } from '../types.js';
 import { appendFields, jobFields, type Op, type Request, type Response, type StoreOptions } from './protocol.js';
 import { openDatabase } from './store.js';
+import { createWalSync } from './wal-sync.js';
 import { startWriterThread } from './writer-thread.js';
 
 export interface SqliteSpoolOptions {
@@ -76,7 +77,8 @@ function truncate(text: string, max: number): string {
 /**
  * The embedded spool: one SQLite file in WAL mode, written by one connection on a writer thread
  * (worker.ts), so the main thread parses and serves HTTP while a commit and its fsync run on the
- * other core. Appends commit with synchronous=FULL: a resolved append() is on disk. Requests made
+ * other core. A resolved append() is on disk: the writer commits it, then this thread syncs the
+ * WAL (wal-sync.ts) while the writer goes on with the next group. Requests made
  * in one event-loop turn go to the writer as one message; appends that reach it while it is busy
  * share the next transaction (group commit).
  */
@@ -90,11 +92,15 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   };
   // Opened here first, synchronously: a bad path or a newer file fails now, with the fix, and the
   // schema upgrade runs before the writer starts.
+  let lastJobId: number;
   try {
-    openDatabase(storeOptions).close();
+    const db = openDatabase(storeOptions);
+    lastJobId = db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM jobs').get()?.id ?? 0;
+    db.close();
   } catch (error) {
     throw new SpoolError(`cannot open the SQLite spool at ${options.path}: ${(error as Error).message}`, error);
   }
+  const walSync = createWalSync(options.path === ':memory:' ? undefined : `${options.path}-wal`, lastJobId);
   const worker: Worker = startWriterThread(storeOptions);
 
   const pending = new Map<number, Pending>();
@@ -163,18 +169,35 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   };
 
   worker.on('message', (responses: Response[]) => {
+    /** Appends the writer committed: answered once the WAL is synced. */
+    const committed: [Pending, unknown][] = [];
+    let lastJob: number | undefined;
     for (const r of responses) {
       const p = pending.get(r.id);
       if (p === undefined) continue;
       pending.delete(r.id);
       if (r.appendTransactions !== undefined) {
         appendTransactions = r.appendTransactions;
-        if (r.ok) writeFailure = undefined;
-        else writeFailure = { reason: r.error, since: now() };
+        if (r.ok) {
+          committed.push([p, r.value]);
+          if (r.lastJobId !== undefined) lastJob = Math.max(lastJob ?? 0, r.lastJobId);
+          continue;
+        }
+        writeFailure = { reason: r.error, since: now() };
       }
       if (p.result && --resultsWithWriter === 0) sendHeldResults();
       if (r.ok) p.resolve(r.value);
       else p.reject(new SpoolError(`cannot ${p.what}: ${r.error}`));
+    }
+    if (committed.length > 0) {
+      walSync.afterCommit(lastJob, (error) => {
+        if (error === undefined) writeFailure = undefined;
+        else writeFailure = { reason: error.message, since: now() };
+        for (const [p, value] of committed) {
+          if (error === undefined) p.resolve(value);
+          else p.reject(new SpoolError(`cannot ${p.what}: ${error.message}`));
+        }
+      });
     }
     track();
   });
@@ -284,7 +307,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       return { outcomes: Array.from(outcomes, (c) => outcomeNames[c as 's' | 'd']) } satisfies AppendResult;
     },
 
-    claim: async (integration, opts) => (opts.limit <= 0 ? [] : toJobs(await send({ op: 'claim', integration, limit: opts.limit, now: opts.now, leaseMs: opts.leaseMs }))),
+    claim: async (integration, opts) =>
+      opts.limit <= 0 ? [] : toJobs(await send({ op: 'claim', integration, limit: opts.limit, now: opts.now, leaseMs: opts.leaseMs, durableJobId: walSync.durableJobId })),
 
     renew: async (jobs, opts) => (jobs.length === 0 ? undefined : send({ op: 'renew', jobIds: jobs.map((j) => Number(j.id)), until: opts.now + opts.leaseMs })),
 
@@ -317,7 +341,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       writeFailure = undefined;
     },
 
-    nextDueAt: (integration) => send({ op: 'nextDueAt', integration }),
+    nextDueAt: (integration) => send({ op: 'nextDueAt', integration, durableJobId: walSync.durableJobId }),
 
     prune: ({ before, limit = 10_000 }) => send({ op: 'prune', before, limit: Math.max(1, limit) }),
 
@@ -335,6 +359,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       flush();
       await last;
       await exited;
+      // Closing the file checkpointed the WAL into it, synced; appends still waiting are answered now.
+      walSync.flushSync();
     },
   };
 }

@@ -21,8 +21,9 @@ export interface Store {
   /**
    * Runs a batch of requests: first every request but the appends, in arrival order, each
    * answered when done (results next to each other in one transaction); then all the appends in
-   * one transaction (group commit), answered once it is on disk. (Appends not yet answered promise nothing, so a claim in the same batch need
-   * not see them.)
+   * one transaction (group commit) at synchronous=NORMAL, answered with the highest job id made;
+   * the front answers its callers once wal-sync.ts has synced the WAL. (Appends not yet answered
+   * promise nothing, so a claim in the same batch need not see them.)
    */
   process(requests: readonly Request[], reply: (responses: Response[]) => void): void;
   readonly appendTransactions: number;
@@ -37,8 +38,8 @@ export function openDatabase(options: Pick<StoreOptions, 'path' | 'maxPageCount'
   const db = new Database(options.path);
   try {
     db.pragma('journal_mode = WAL');
-    // Claims and results run at NORMAL (a lost one only means a redelivery: at-least-once);
-    // appends switch to FULL, whose WAL sync also covers everything written before.
+    // Everything commits at NORMAL: a lost claim or result only means a redelivery
+    // (at-least-once), and the front answers appends only after wal-sync.ts synced the WAL.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     db.pragma('cache_size = -32000');
@@ -92,31 +93,37 @@ export function openStore(options: StoreOptions): Store {
   let appendTransactions = 0;
   const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-  /** Appends: one transaction for all; if it fails, one each, so one bad request does not fail its neighbours. */
-  const runAppends = (appends: Extract<Request, { op: 'append' }>[]): Response[] => {
+  /**
+   * Appends: one transaction for all; if it fails, one each, so one bad request does not fail its
+   * neighbours. Returns the responses as committed (not yet synced) and the highest job id made.
+   */
+  const runAppends = (appends: Extract<Request, { op: 'append' }>[]): { responses: Response[]; lastJobId: number | undefined } => {
     const calls: AppendCall[] = appends;
     try {
-      const outcomes = writer.appendAll(calls);
+      const { outcomes, lastJobId } = writer.appendAll(calls);
       appendTransactions++;
-      return appends.map((a, i) => ({ id: a.id, ok: true, value: outcomes[i] }));
+      return { responses: appends.map((a, i) => ({ id: a.id, ok: true, value: outcomes[i] })), lastJobId };
     } catch (error) {
-      if (appends.length === 1) return [{ id: appends[0]!.id, ok: false, error: message(error) }];
-      return appends.map((a): Response => {
+      if (appends.length === 1) return { responses: [{ id: appends[0]!.id, ok: false, error: message(error) }], lastJobId: undefined };
+      let last: number | undefined;
+      const responses = appends.map((a): Response => {
         try {
-          const [outcome] = writer.appendAll([a]);
+          const { outcomes, lastJobId } = writer.appendAll([a]);
           appendTransactions++;
-          return { id: a.id, ok: true, value: outcome };
+          if (lastJobId !== undefined) last = lastJobId;
+          return { id: a.id, ok: true, value: outcomes[0] };
         } catch (inner) {
           return { id: a.id, ok: false, error: message(inner) };
         }
       });
+      return { responses, lastJobId: last };
     }
   };
 
   const run = (r: Exclude<Request, { op: 'append' | 'complete' }>): unknown => {
     switch (r.op) {
       case 'claim':
-        return claims.claim(r.integration, { limit: r.limit, now: r.now, leaseMs: r.leaseMs });
+        return claims.claim(r.integration, { limit: r.limit, now: r.now, leaseMs: r.leaseMs }, r.durableJobId);
       case 'renew':
         return claims.renew(r.jobIds, r.until);
       case 'replay':
@@ -134,7 +141,7 @@ export function openStore(options: StoreOptions): Store {
       case 'findEvents':
         return log.findEvents(r.query);
       case 'nextDueAt':
-        return claims.nextDueAt(r.integration);
+        return claims.nextDueAt(r.integration, r.durableJobId);
       case 'prune':
         return retention.prune(r.before, r.limit);
       case 'probe':
@@ -183,7 +190,9 @@ export function openStore(options: StoreOptions): Store {
         reply([response]);
       }
       recordCompletes();
-      if (appends.length > 0) reply(runAppends(appends).map((res) => ({ ...res, appendTransactions })));
+      if (appends.length === 0) return;
+      const { responses, lastJobId } = runAppends(appends);
+      reply(responses.map((res) => ({ ...res, appendTransactions, ...(lastJobId === undefined ? {} : { lastJobId }) })));
     },
     close() {
       db.close();

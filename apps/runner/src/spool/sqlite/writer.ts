@@ -14,12 +14,12 @@ export interface AppendCall {
 
 export interface Writer {
   /**
-   * Stores these append() calls in one transaction at synchronous=FULL (group commit: one fsync;
-   * the WAL sync also covers claims and results written at NORMAL before it). Per call, one
-   * character per event: 's' stored, 'd' duplicate. Throws if the transaction failed (nothing of
-   * it is stored, and the dedupe window forgets its ids).
+   * Stores these append() calls in one transaction (group commit), at synchronous=NORMAL: the
+   * caller answers them once wal-sync.ts has synced the WAL. Per call, one character per event:
+   * 's' stored, 'd' duplicate; `lastJobId`: the highest job id it created (undefined: none).
+   * Throws if the transaction failed (nothing of it is stored, and the dedupe window forgets its ids).
    */
-  appendAll(calls: readonly AppendCall[]): string[];
+  appendAll(calls: readonly AppendCall[]): { outcomes: string[]; lastJobId: number | undefined };
 }
 
 export interface WriterOptions {
@@ -51,9 +51,6 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
     minSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
     firstFrom: db.prepare<[number], { seq: number; received_at: number }>('SELECT seq, received_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1'),
     windowRows: db.prepare<[number], { seq: number; id_hash: number; received_at: number }>('SELECT seq, id_hash, received_at FROM events WHERE seq >= ? ORDER BY seq'),
-    // Prepared once (db.pragma() compiles its statement on every call).
-    syncFull: db.prepare('PRAGMA synchronous = FULL'),
-    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
   };
 
   let window: DedupeWindow | undefined;
@@ -108,7 +105,7 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
     return false;
   };
 
-  const appendTx = db.transaction((calls: readonly AppendCall[]): string[] => {
+  const appendTx = db.transaction((calls: readonly AppendCall[]): { outcomes: string[]; lastJobId: number | undefined } => {
     const at = calls[calls.length - 1]!.at;
     const w = windowAt(at);
     w.expire(at);
@@ -162,15 +159,14 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
       }
       return out;
     });
-    if (jobs.length > 0) q.insertJobs.run(at, at, at, JSON.stringify(jobs));
+    const lastJobId = jobs.length > 0 ? Number(q.insertJobs.run(at, at, at, JSON.stringify(jobs)).lastInsertRowid) : undefined;
     if (lastSeq >= 0) index.catchUp(lastSeq);
-    return outcomes;
+    return { outcomes, lastJobId };
   });
 
   return {
     appendAll(calls) {
       const mark = window?.mark();
-      q.syncFull.run();
       try {
         return appendTx(calls);
       } catch (error) {
@@ -178,8 +174,6 @@ export function createWriter(db: Database.Database, options: WriterOptions): Wri
         else window = undefined;
         index.reload();
         throw error;
-      } finally {
-        q.syncNormal.run();
       }
     },
   };

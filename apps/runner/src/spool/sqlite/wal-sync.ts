@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 
 /**
  * The fsync that makes appends durable, taken off the writer thread. Appends commit at
@@ -38,21 +38,13 @@ const maxInFlight = 4;
 export function createWalSync(walPath: string | undefined, initialJobId: number): WalSync {
   let fd: number | undefined;
   let durableJobId = initialJobId;
-  let committedJobId = initialJobId;
   /** Groups whose sync is under way, oldest first; `waiting` takes commits while maxInFlight are. */
   const inFlight: Group[] = [];
   let waiting: Group | undefined;
 
-  // The WAL file exists once the connection has read the database; SQLite deletes it only when
-  // the last connection closes, and this one is open for as long as the store is.
-  const walFd = (): number | undefined => {
-    if (fd === undefined && walPath !== undefined && existsSync(walPath)) fd = openSync(walPath, 'r');
-    return fd;
-  };
-
-  // Commits a killed process left in the page cache are made durable before anything is claimed.
-  const atOpen = walFd();
-  if (atOpen !== undefined) fdatasyncSync(atOpen);
+  // Opened at the first commit: the writer's connection has made the WAL by then, and SQLite
+  // deletes it only when the last connection closes (the writer's, at close()).
+  const walFd = (path: string): number => (fd ??= openSync(path, 'r'));
 
   const failure = (error: NodeJS.ErrnoException): Error =>
     new Error(`the spool could not sync its file to disk (${error.code ?? error.message}); the events may not be stored`);
@@ -64,14 +56,15 @@ export function createWalSync(walPath: string | undefined, initialJobId: number)
     for (const answer of group.answers) answer(error);
   };
 
-  const start = (): void => {
+  const start = (path: string): void => {
     if (inFlight.length >= maxInFlight || waiting === undefined) return;
     const group = waiting;
     waiting = undefined;
-    const target = walFd();
-    if (target === undefined) {
-      // In memory (or nothing written yet): nothing to sync.
-      settle(group, undefined);
+    let target: number;
+    try {
+      target = walFd(path);
+    } catch (error) {
+      settle(group, failure(error as NodeJS.ErrnoException));
       return;
     }
     inFlight.push(group);
@@ -80,22 +73,23 @@ export function createWalSync(walPath: string | undefined, initialJobId: number)
       const at = inFlight.indexOf(group);
       const covered = at < 0 ? [group] : inFlight.splice(0, at + 1);
       for (const g of covered) settle(g, error === null ? undefined : failure(error));
-      start();
+      start(path);
     });
   };
 
   return {
     afterCommit(lastJobId, answer) {
-      if (lastJobId !== undefined && lastJobId > committedJobId) committedJobId = lastJobId;
       if (walPath === undefined) {
-        if (committedJobId > durableJobId) durableJobId = committedJobId;
+        // In memory: nothing to sync.
+        durableJobId = Math.max(durableJobId, lastJobId ?? 0);
         answer();
         return;
       }
+      // Job ids grow with commits, and settle() only raises durableJobId: the group's highest will do.
       waiting ??= { answers: [], jobId: 0, done: false };
       waiting.answers.push(answer);
-      waiting.jobId = committedJobId;
-      start();
+      waiting.jobId = Math.max(waiting.jobId, lastJobId ?? 0);
+      start(walPath);
     },
     get durableJobId() {
       return durableJobId;
@@ -103,10 +97,10 @@ export function createWalSync(walPath: string | undefined, initialJobId: number)
     flushSync() {
       const groups = [...inFlight.splice(0), ...(waiting === undefined ? [] : [waiting])];
       waiting = undefined;
-      const target = walFd();
       let error: Error | undefined;
       try {
-        if (target !== undefined) fdatasyncSync(target);
+        // No descriptor: no commit is waiting (its sync would have opened one, or failed it).
+        if (fd !== undefined) fdatasyncSync(fd);
       } catch (e) {
         error = failure(e as NodeJS.ErrnoException);
       }

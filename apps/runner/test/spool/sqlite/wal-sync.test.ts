@@ -7,7 +7,6 @@ vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof fsModule>();
   return {
     ...fs,
-    existsSync: () => true,
     openSync: () => 99,
     closeSync: () => undefined,
     fdatasyncSync: () => undefined,

@@ -263,10 +263,10 @@ async function ingestScenario(name, { path, concurrency, eventsPerRequest, typed
       await load({ url: runner.url, path, concurrency, ms: 1000, maxRequests: 1e6, body, eventsPerRequest }); // warm-up
       await runner.call('mark');
       const res = await load({ url: runner.url, path, concurrency, ms: seconds * 1000, maxRequests: 5_000_000 / eventsPerRequest, body, eventsPerRequest });
-      const { cpuSec, commits } = await runner.call('cpu');
+      const { cpuSec, mainSec, commits } = await runner.call('cpu');
       const perSec = (eventsPerRequest > 1 ? res.events : res.requests) / res.elapsed;
-      const sample = { perSec, eventsPerSec: res.events / res.elapsed, runnerCpu: cpuSec / res.elapsed, loadgenCpu: res.loadgenCpu, p50: res.p50, p99: res.p99, errors: res.errors, commitsPerSec: commits === undefined ? undefined : commits / res.elapsed, eventsPerCommit: commits ? res.events / commits : undefined, rssMB: procStatus(runner.pid).hwmMB };
-      log(name, `run ${r + 1}/${runs}:`, fmt(perSec), targets[name].unit, `runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%, load generator CPU ${(sample.loadgenCpu * 100).toFixed(0)}%`, `p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms`, sample.commitsPerSec === undefined ? '' : `${fmt(sample.commitsPerSec)} commits/s, ${sample.eventsPerCommit.toFixed(0)} events/commit`, Object.keys(res.errors).length ? `errors ${JSON.stringify(res.errors)}` : '');
+      const sample = { perSec, eventsPerSec: res.events / res.elapsed, runnerCpu: cpuSec / res.elapsed, mainUsPerRequest: mainSec === undefined ? undefined : (mainSec / res.requests) * 1e6, loadgenCpu: res.loadgenCpu, p50: res.p50, p99: res.p99, errors: res.errors, commitsPerSec: commits === undefined ? undefined : commits / res.elapsed, eventsPerCommit: commits ? res.events / commits : undefined, rssMB: procStatus(runner.pid).hwmMB };
+      log(name, `run ${r + 1}/${runs}:`, fmt(perSec), targets[name].unit, `runner CPU ${(sample.runnerCpu * 100).toFixed(0)}%${sample.mainUsPerRequest === undefined ? '' : ` (main thread ${sample.mainUsPerRequest.toFixed(0)} µs busy per request)`}, load generator CPU ${(sample.loadgenCpu * 100).toFixed(0)}%`, `p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms`, sample.commitsPerSec === undefined ? '' : `${fmt(sample.commitsPerSec)} commits/s, ${sample.eventsPerCommit.toFixed(0)} events/commit`, Object.keys(res.errors).length ? `errors ${JSON.stringify(res.errors)}` : '');
       samples.push(sample);
     } finally {
       await runner.stop();
@@ -277,7 +277,7 @@ async function ingestScenario(name, { path, concurrency, eventsPerRequest, typed
     value: median(samples.map((s) => s.perSec)),
     unit: targets[name].unit,
     runs: samples.map((s) => Math.round(s.perSec)),
-    detail: `c=${concurrency}, ${eventsPerRequest} event(s)/request, ${seconds}s/run; runner CPU ${(median(samples.map((s) => s.runnerCpu)) * 100).toFixed(0)}% (load generator ${(median(samples.map((s) => s.loadgenCpu)) * 100).toFixed(0)}%), p50 ${median(samples.map((s) => s.p50)).toFixed(1)} ms, p99 ${median(samples.map((s) => s.p99)).toFixed(1)} ms${samples[0].commitsPerSec === undefined ? '' : `, ${fmt(median(samples.map((s) => s.commitsPerSec)))} commits/s (${median(samples.map((s) => s.eventsPerCommit)).toFixed(0)} events/commit)`}`,
+    detail: `c=${concurrency}, ${eventsPerRequest} event(s)/request, ${seconds}s/run; runner CPU ${(median(samples.map((s) => s.runnerCpu)) * 100).toFixed(0)}%${samples[0].mainUsPerRequest === undefined ? '' : ` (main thread busy ${median(samples.map((s) => s.mainUsPerRequest)).toFixed(0)} µs per request)`} (load generator ${(median(samples.map((s) => s.loadgenCpu)) * 100).toFixed(0)}%), p50 ${median(samples.map((s) => s.p50)).toFixed(1)} ms, p99 ${median(samples.map((s) => s.p99)).toFixed(1)} ms${samples[0].commitsPerSec === undefined ? '' : `, ${fmt(median(samples.map((s) => s.commitsPerSec)))} commits/s (${median(samples.map((s) => s.eventsPerCommit)).toFixed(0)} events/commit)`}`,
   };
 }
 

@@ -8,6 +8,7 @@
 // the ingest and 1M-queued scenarios keep delivery out of the picture.
 // integration=webhook: @signal/webhook unbatched (one event per request), concurrency 8.
 import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -52,6 +53,7 @@ logger.child = () => logger;
 const loaded = await loadConfigFile(file, { env: {} });
 const runner = await startRunner(opts.delivery ? loaded : { ...loaded, integrations: [] }, { logger, port: 0, host: '127.0.0.1' });
 let cpuAtMark = process.cpuUsage();
+let eluAtMark = performance.eventLoopUtilization();
 let txAtMark = runner.spool.appendTransactions ?? 0;
 process.send({ ready: true, url: runner.url, pid: process.pid });
 
@@ -59,6 +61,7 @@ process.on('message', async (m) => {
   try {
     if (m.cmd === 'mark') {
       cpuAtMark = process.cpuUsage();
+      eluAtMark = performance.eventLoopUtilization();
       txAtMark = runner.spool.appendTransactions ?? 0;
       process.send({ id: m.id, ok: true });
     } else if (m.cmd === 'cpu') {
@@ -66,7 +69,9 @@ process.on('message', async (m) => {
       const u = process.cpuUsage(cpuAtMark);
       // appendTransactions: SQLite group commits (one fsync each) since the mark; undefined for NATS.
       const tx = runner.spool.appendTransactions;
-      process.send({ id: m.id, cpuSec: (u.user + u.system) / 1e6, commits: tx === undefined ? undefined : tx - txAtMark });
+      // mainSec: time the main thread's event loop was busy since the mark (the thread that parses and answers HTTP).
+      const elu = performance.eventLoopUtilization(eluAtMark);
+      process.send({ id: m.id, cpuSec: (u.user + u.system) / 1e6, mainSec: elu.active / 1e3, commits: tx === undefined ? undefined : tx - txAtMark });
     } else if (m.cmd === 'stats') {
       process.send({ id: m.id, stats: await runner.spool.stats() });
     } else if (m.cmd === 'stop') {

@@ -12,6 +12,10 @@ declare module 'fastify' {
      */
     adminPage?: boolean;
   }
+  interface FastifyRequest {
+    /** Whether this request is for the admin surface (set by the guard's onRequest hook). */
+    signalAdmin: boolean | null;
+  }
   interface FastifyInstance {
     /** Set once the admin guard is installed on this instance (installAdminGuard is idempotent). */
     signalAdminGuard?: { token: string | undefined; redact: ((text: string) => string) | undefined };
@@ -31,7 +35,10 @@ export interface AdminGuardOptions {
 const adminPath = /^\/+(api|debugger)(\/|$)/i;
 
 function pathOf(url: string): string {
-  const path = url.split('?')[0] ?? url;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  // Every request passes here (the guard's onRequest): most paths have nothing to decode.
+  if (!path.includes('%')) return path;
   try {
     return decodeURIComponent(path);
   } catch {
@@ -119,13 +126,14 @@ function fromOwnOrigin(request: FastifyRequest): boolean {
   }
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403 | 415, error: string) {
+/** Answers a refused admin request (HTML for a browser asking for the debugger page); always true. */
+function refused(request: FastifyRequest, reply: FastifyReply, status: 401 | 403 | 415, error: string): true {
   reply.code(status);
   const path = pathOf(request.url);
   if (status === 401 && /^\/+debugger/i.test(path) && /text\/html/.test(request.headers.accept ?? '')) {
-    return reply.header('content-security-policy', unauthorizedCsp).type('text/html; charset=utf-8').send(unauthorizedHtml);
-  }
-  return reply.send({ error });
+    reply.header('content-security-policy', unauthorizedCsp).type('text/html; charset=utf-8').send(unauthorizedHtml);
+  } else reply.send({ error });
+  return true;
 }
 
 /**
@@ -157,11 +165,20 @@ export function installAdminGuard(app: FastifyInstance, options: AdminGuardOptio
     'the admin API is locked: no admin token is configured. Fix: set server.admin_token, or start with `signal start`, which generates one in the data directory';
   const needed = "the admin API needs Authorization: Bearer <admin token> (server.admin_token, or the data directory's admin-token file)";
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isAdminRequest(request)) return;
+  // Callback-style hooks (no promise per request): every ingest request passes through them too.
+  // The admin check runs once per request; onSend reuses it.
+  app.decorateRequest('signalAdmin', null);
+  app.addHook('onRequest', (request, reply, done) => {
+    request.signalAdmin = isAdminRequest(request);
+    if (request.signalAdmin && check(request, reply)) return;
+    done();
+  });
+
+  /** Checks an admin request's credential; true when it was refused (the reply is sent). */
+  const check = (request: FastifyRequest, reply: FastifyReply): boolean => {
     reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     const { token } = guard;
-    if (token === undefined || token.length === 0) return refuse(request, reply, 401, locked);
+    if (token === undefined || token.length === 0) return refused(request, reply, 401, locked);
 
     const site = request.headers['sec-fetch-site'];
     const bearer = bearerOf(request);
@@ -179,18 +196,19 @@ export function installAdminGuard(app: FastifyInstance, options: AdminGuardOptio
       // The cookie is ambient: honoured only on requests this origin's own pages make.
       allowed = (typeof site !== 'string' || ownSite.has(site)) && sessionValid(readCookie(request, adminCookieName(request)), token, sessionMs);
     }
-    if (!allowed) return refuse(request, reply, 401, needed);
+    if (!allowed) return refused(request, reply, 401, needed);
 
     if (!safeMethods.has(request.method)) {
-      if (!fromOwnOrigin(request)) return refuse(request, reply, 403, 'cross-origin requests to the admin API are refused');
-      if (!bodyIsJsonOrAbsent(request)) return refuse(request, reply, 415, 'admin routes accept only application/json bodies');
+      if (!fromOwnOrigin(request)) return refused(request, reply, 403, 'cross-origin requests to the admin API are refused');
+      if (!bodyIsJsonOrAbsent(request)) return refused(request, reply, 415, 'admin routes accept only application/json bodies');
     }
-  });
+    return false;
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const { redact } = guard;
-    if (redact === undefined || typeof payload !== 'string' || !isAdminRequest(request)) return payload;
+    if (redact === undefined || typeof payload !== 'string' || !(request.signalAdmin ?? isAdminRequest(request))) return done(null, payload);
     const type = reply.getHeader('content-type');
-    return typeof type === 'string' && type.startsWith('application/json') ? redact(payload) : payload;
+    done(null, typeof type === 'string' && type.startsWith('application/json') ? redact(payload) : payload);
   });
 }

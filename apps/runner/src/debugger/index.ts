@@ -71,8 +71,9 @@ export async function registerDebugger(app: FastifyInstance, options: DebuggerOp
     feed.onRejection(rejection);
   });
   // Accepted ingest requests: pages show new events before any delivery attempt (e.g. all integrations paused).
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode === 200 && request.method === 'POST' && request.url.startsWith('/v1/')) feed.onStored();
+    done();
   });
   const streams = new Set<FastifyReply['raw']>();
   // Open streams would keep app.close() waiting forever.

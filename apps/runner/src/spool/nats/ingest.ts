@@ -13,11 +13,11 @@ import { JetStreamApiFailure, type Wire } from './wire.js';
 const maxInflight = 8;
 /**
  * While a commit is being written, the next starts only once this many items wait (one full
- * /v1/batch request): every commit costs three JetStream round trips in a row (the traits check,
- * the WORK chunks, then EVENTS) whatever its size, so small
- * ones (single-event requests) wait and grow instead of paying them each. Batches still overlap
- * their commits, serializing one while another is written. Alternated runs (bench/RESULTS.md,
- * seventh session): /v1/track 1.11x the throughput (median of 10 pairs), /v1/batch unchanged.
+ * /v1/batch request). Every commit costs three JetStream round trips in a row (the traits check,
+ * the WORK chunks, then EVENTS) whatever its size, so small ones (single-event requests) wait and
+ * grow instead of paying them each. Batches still overlap their commits, serializing one while
+ * another is written. Alternated runs (bench/RESULTS.md, seventh session): /v1/track 1.11x the
+ * throughput (median of 10 pairs), /v1/batch unchanged.
  */
 const minItemsToOverlap = 100;
 /** Events in one commit (their hashes travel in one header; a chunk is leased as a whole): the collector's largest batch. */

@@ -165,15 +165,6 @@ export function installAdminGuard(app: FastifyInstance, options: AdminGuardOptio
     'the admin API is locked: no admin token is configured. Fix: set server.admin_token, or start with `signal start`, which generates one in the data directory';
   const needed = "the admin API needs Authorization: Bearer <admin token> (server.admin_token, or the data directory's admin-token file)";
 
-  // Callback-style hooks (no promise per request): every ingest request passes through them too.
-  // The admin check runs once per request; onSend reuses it.
-  app.decorateRequest('signalAdmin', null);
-  app.addHook('onRequest', (request, reply, done) => {
-    request.signalAdmin = isAdminRequest(request);
-    if (request.signalAdmin && check(request, reply)) return;
-    done();
-  });
-
   /** Checks an admin request's credential; true when it was refused (the reply is sent). */
   const check = (request: FastifyRequest, reply: FastifyReply): boolean => {
     reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
@@ -204,6 +195,15 @@ export function installAdminGuard(app: FastifyInstance, options: AdminGuardOptio
     }
     return false;
   };
+
+  // Callback-style hooks (no promise per request): every ingest request passes through them too.
+  // The admin check runs once per request; onSend reuses it.
+  app.decorateRequest('signalAdmin', null);
+  app.addHook('onRequest', (request, reply, done) => {
+    request.signalAdmin = isAdminRequest(request);
+    if (request.signalAdmin && check(request, reply)) return;
+    done();
+  });
 
   app.addHook('onSend', (request, reply, payload, done) => {
     const { redact } = guard;

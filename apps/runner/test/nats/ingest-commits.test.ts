@@ -47,7 +47,7 @@ describe('JetStream ingest: commits', () => {
       later.push(ingest.append(items(1)));
       await turn();
     }
-    // Nothing more was sent: each commit costs two round trips, so small ones wait and grow.
+    // Nothing more was sent: each commit costs three round trips in a row, so small ones wait and grow.
     expect(held.map((h) => h.subject)).toEqual(['WORK.hook.1']);
     await ackAll(held); // the first commit's chunk: its EVENTS message goes out
     expect(held.map((h) => h.subject)).toEqual(['EV']);

@@ -8,6 +8,7 @@ import { openSqliteSpool } from '../../src/spool/sqlite.js';
 import { makeEvent, spoolContract } from './contract.js';
 import { findEventsContract } from './find-events-contract.js';
 import { findEventsScanLimit } from '../../src/spool/sqlite/find-events.js';
+import { dueSql } from '../../src/spool/sqlite/claims.js';
 
 let dir = '';
 const file = () => join(dir, 'nested', 'signal.db');
@@ -106,15 +107,15 @@ describe('sqlite spool specifics', () => {
     const db = new Database(join(tmp, 'a', 'b', 'spool.db'));
     const plan = (sql: string, ...args: unknown[]) =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
-    const due = plan(`SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ? ORDER BY next_at, state, id LIMIT 10`, 'a', 1);
-    const page2 = plan(
-      `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ? AND (next_at, state, id) > (?, ?, ?) ORDER BY next_at, state, id LIMIT 10`,
-      'a', 1, 0, 'pending', 0,
-    );
-    expect(page2).toContain('jobs_due');
-    expect(page2).not.toContain('TEMP B-TREE');
+    const due = plan(dueSql.first, 'a', 1, 10);
+    // After a cursor: the rest of its (next_at, state) run seeks on id too (a row-value comparison
+    // over all three columns seeks on two, then reads the run up to the cursor), then the runs after it.
+    const sameKey = plan(dueSql.sameKey, 'a', 1, 'pending', 5, 10);
+    const laterKeys = plan(dueSql.laterKeys, 'a', 1, 0, 'pending', 10);
+    expect(sameKey).toContain('COVERING INDEX jobs_due (integration=? AND next_at=? AND state=? AND id>?)');
+    expect(laterKeys).toContain('COVERING INDEX jobs_due');
+    for (const p of [due, sameKey, laterKeys]) expect(p).not.toContain('TEMP B-TREE');
     expect(due).toContain('jobs_due');
-    expect(due).not.toContain('TEMP B-TREE');
     const holds = plan(`SELECT user_key, id, state, next_at FROM jobs WHERE integration = ? AND state = 'retry' AND user_key IN (SELECT value FROM json_each(?)) ORDER BY user_key, id`, 'a', '["u"]');
     expect(holds).toContain('COVERING INDEX jobs_hold');
     expect(holds).not.toContain('TEMP B-TREE');

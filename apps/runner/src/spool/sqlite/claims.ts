@@ -34,18 +34,28 @@ interface HoldRow {
 /** How many due-ordered pages a claim reads looking for unblocked users before giving up for this round. */
 const claimScanPages = 4;
 
+/**
+ * The due scan, in the jobs_due index's order exactly (ties: pending before retry, then arrival), so
+ * no sort; user_key is in the index too, so a page is read from the index alone. A page after a
+ * cursor is two seeks: the rest of the cursor's (next_at, state) run by id, then the runs after it.
+ * (One row-value comparison `(next_at, state, id) > (?, ?, ?)` seeks on (next_at, state) only, then
+ * reads the whole run up to the cursor: all the jobs of an append commit share next_at, so that
+ * was up to a commit's worth of index rows read and dropped per page. Exported for the plan test.)
+ */
+export const dueSql = {
+  first: `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
+    ORDER BY next_at, state, id LIMIT ?`,
+  sameKey: `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry')
+    AND next_at = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`,
+  laterKeys: `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
+    AND (next_at, state) > (?, ?) ORDER BY next_at, state, id LIMIT ?`,
+};
+
 export function createClaims(db: Database.Database, leases: Leases, hints: ClaimHints): Claims {
   const q = {
-    // Order matches the jobs_due index exactly (ties: pending before retry, then arrival), so no sort;
-    // user_key is in the index too, so a page is read from the index alone.
-    dueFirst: db.prepare<[string, number, number], DueRow>(
-      `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
-       ORDER BY next_at, state, id LIMIT ?`,
-    ),
-    dueAfter: db.prepare<[string, number, number, string, number, number], DueRow>(
-      `SELECT id, user_key, next_at, state FROM jobs WHERE integration = ? AND state IN ('pending', 'retry') AND next_at <= ?
-       AND (next_at, state, id) > (?, ?, ?) ORDER BY next_at, state, id LIMIT ?`,
-    ),
+    dueFirst: db.prepare<[string, number, number], DueRow>(dueSql.first),
+    dueSame: db.prepare<[string, number, string, number, number], DueRow>(dueSql.sameKey),
+    dueAfter: db.prepare<[string, number, number, string, number], DueRow>(dueSql.laterKeys),
     // The retries of all new users of a page in one statement (one jobs_hold seek each, in SQLite, not one call each);
     // their jobs in flight are in `leases`.
     userRetries: db.prepare<[string, string], HoldRow>(
@@ -100,6 +110,14 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
     return claimed;
   });
 
+  /** Up to opts.limit due rows after `cursor` (from the start without one), in due order. */
+  const page = (integration: string, opts: ClaimOptions, cursor: DueKey | undefined): DueRow[] => {
+    if (cursor === undefined) return q.dueFirst.all(integration, opts.now, opts.limit);
+    const rows = cursor.next_at <= opts.now ? q.dueSame.all(integration, cursor.next_at, cursor.state, cursor.id, opts.limit) : [];
+    if (rows.length < opts.limit) rows.push(...q.dueAfter.all(integration, opts.now, cursor.next_at, cursor.state, opts.limit - rows.length));
+    return rows;
+  };
+
   const scan = (integration: string, opts: ClaimOptions, hint: DueKey | undefined, durable: number): (string | number | null)[] => {
     const users = new Map<string, UserClaim>();
     const deferred: [number, number][] = [];
@@ -145,10 +163,7 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
     /** Rows read, in due order: the run of them in flight (or claimed now) from the start moves the hint. */
     const read: DueRow[] = [];
     scan: while (budget > 0) {
-      const rows =
-        cursor === undefined
-          ? q.dueFirst.all(integration, opts.now, opts.limit)
-          : q.dueAfter.all(integration, opts.now, cursor.next_at, cursor.state, cursor.id, opts.limit);
+      const rows = page(integration, opts, cursor);
       for (let i = 0; i < rows.length; i++) {
         if (count >= opts.limit) break scan;
         const row = rows[i]!;
@@ -179,7 +194,8 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
         user.ids.push(row.id);
         count++;
       }
-      if (rows.length < opts.limit) break;
+      // A short page is the end of the due jobs; a full claim reads no further page.
+      if (rows.length < opts.limit || count >= opts.limit) break;
       cursor = rows[rows.length - 1]!;
     }
     if (deferred.length > 0) q.deferMany.run(JSON.stringify(deferred));

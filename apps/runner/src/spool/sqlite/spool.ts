@@ -252,6 +252,13 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       }
       return i;
     };
+    // A batch's records usually share one result object (every delivered record of a response): encoded once.
+    const resultTexts = new Map<object, string>();
+    const resultText = (result: object): string => {
+      let text = resultTexts.get(result);
+      if (text === undefined) resultTexts.set(result, (text = JSON.stringify(result)));
+      return text;
+    };
     const flat: (string | number | null)[] = [];
     for (const u of updates) {
       const id = Number(u.job.id);
@@ -265,7 +272,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         u.state,
         attempt.at,
         u.state === 'retry' ? u.retryAt : null,
-        JSON.stringify(attempt.result),
+        resultText(attempt.result),
         exchangeIndex(attempt.exchange),
         attempt.payload === undefined ? null : JSON.stringify(attempt.payload),
         u.state === 'retry' ? (u.batch ?? null) : null,

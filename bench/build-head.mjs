@@ -1,6 +1,7 @@
 // Optional: bundle the runner from a git revision (default HEAD) into bench/.build/, so the bench can
 // measure committed code while the working tree / apps/runner/dist hold someone's work in progress.
 // Usage: node bench/build-head.mjs [rev]   then   npm run bench -- --runner bench/.build/runner.mjs
+// (and bench/.build/store.mjs, the SQLite store alone, for node bench/store-ops.mjs)
 // (packages/* are used as built in packages/*/dist; only the runner comes from the revision).
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -45,4 +46,7 @@ await build('apps/runner/src/index.ts', 'runner.mjs');
 // The SQLite spool's writer thread (revisions since it has one): found next to runner.mjs.
 rmSync(join(here, '.build', 'sqlite-writer.js'), { force: true });
 if (existsSync(join(src, 'apps/runner/src/spool/sqlite/worker.ts'))) await build('apps/runner/src/spool/sqlite/worker.ts', 'sqlite-writer.js');
+// The SQLite store alone, for bench/store-ops.mjs (revisions since the spool has a store module).
+rmSync(join(here, '.build', 'store.mjs'), { force: true });
+if (existsSync(join(src, 'apps/runner/src/spool/sqlite/store.ts'))) await build('apps/runner/src/spool/sqlite/store.ts', 'store.mjs');
 console.log(`bench/.build/runner.mjs built from ${rev} (${sha})`);

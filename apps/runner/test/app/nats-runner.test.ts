@@ -49,8 +49,14 @@ pipelines: [ { id: main, sources: [web], integrations: [webhook] } ]
 afterAll(async () => {
   await runner?.stop();
   await vendor?.close();
-  nats?.kill('SIGTERM');
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  // nats-server flushes its store on SIGTERM: removing the directory before it has exited races that
+  // flush (ENOTEMPTY on a consumer's directory), so wait for the exit first.
+  if (nats !== undefined && nats.exitCode === null && nats.signalCode === null) {
+    const exited = new Promise((resolve) => nats!.once('exit', resolve));
+    nats.kill('SIGTERM');
+    await exited;
+  }
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
 describe.skipIf(!hasNats)('runner on the NATS spool', () => {

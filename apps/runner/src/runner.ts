@@ -10,7 +10,7 @@ import { countAttempt, createMetrics, type RunnerMetrics } from './metrics/regis
 import { openSpool } from './storage/open-spool.js';
 import { startRetention } from './storage/retention.js';
 import type { Spool } from './spool/types.js';
-import { RejectionFeed } from './collector/rejections.js';
+import { IngestFeed } from './collector/ingest-feed.js';
 import { laneConcurrency } from './delivery/concurrency.js';
 import type { VendorFaultControl } from './dev/faults.js';
 
@@ -48,7 +48,7 @@ export interface Runner {
   metrics: RunnerMetrics;
   app: FastifyInstance;
   /** Refused ingest requests (the debugger's live view and the log listen here). */
-  rejections: RejectionFeed;
+  rejections: IngestFeed;
   /** Stops accepting, lets requests in flight end, gives back what the engine holds, closes the spool. Takes at most `stopBoundMs`. */
   stop(): Promise<void>;
   /** http.timeout_ms (a vendor request in flight) + the HTTP grace period: the documented bound on a graceful stop. */
@@ -89,7 +89,7 @@ export async function startRunner(loaded: LoadedConfig, options: RunnerOptions):
   });
 
   let running = false;
-  const rejections = new RejectionFeed();
+  const rejections = new IngestFeed();
   // Every integration's secrets masked in any admin answer (the spool already holds redacted records).
   const redact = (text: string) => loaded.integrations.reduce((out, i) => i.integration.redact(out), text);
   const integrationIds = loaded.integrations.map((i) => i.integration.id);

@@ -1,12 +1,13 @@
+import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '@signal/core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerCollector } from '../collector/routes.js';
+import { createCollector, isIngestPath } from '../collector/handler.js';
 import { collectorLimits, defaultProtection, type CollectorProtection } from '../collector/limits.js';
 import { logRejections } from '../collector/rejection-log.js';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { Spool } from '../spool/types.js';
-import { RejectionFeed } from '../collector/rejections.js';
+import { IngestFeed } from '../collector/ingest-feed.js';
 import { installAdminGuard } from './admin-auth.js';
 import { registerDeliveryLog } from './delivery-log.js';
 
@@ -21,8 +22,8 @@ export interface ServerOptions {
   integrations?: readonly string[];
   /** Masks configured secrets in text; every admin answer passes through it. */
   redact?: (text: string) => string;
-  /** Refused ingest requests are told here. */
-  rejections?: RejectionFeed;
+  /** Refused ingest requests, and stored ones, are told here. */
+  rejections?: IngestFeed;
   /** Rate-limited log line per refused ingest request, and unexpected errors. */
   logger?: Logger;
   /** Collector timeouts, in-flight body cap, backlog bound (server.* and storage.max_backlog; defaults in collector/limits.ts). */
@@ -42,21 +43,38 @@ const probeEveryMs = 2_000;
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { spool, metrics, engine } = options;
   const protection = { ...defaultProtection, ...options.protection };
-  const rejections = options.rejections ?? new RejectionFeed();
+  const rejections = options.rejections ?? new IngestFeed();
+  // The server hands every /v1 request to the collector before Fastify routes anything (collector/handler.ts).
+  const collector = createCollector({
+    spool,
+    sources: options.sources,
+    routes: options.routes,
+    metrics,
+    wake: (id) => engine.wake(id),
+    feed: rejections,
+    protection,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
   const app = Fastify({
     bodyLimit: collectorLimits.maxBatchBytes,
     logger: false,
-    // Slow clients: headers, whole request (a backstop; the collector's own body deadline is exact), idle keep-alive.
-    http: { headersTimeout: protection.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
-    requestTimeout: protection.headersTimeoutMs + protection.bodyTimeoutMs + 5_000,
-    keepAliveTimeout: protection.idleTimeoutMs,
+    serverFactory: (fastifyHandler) => {
+      // Slow clients: headers, whole request (a backstop; the collector's own body deadline is exact), idle keep-alive.
+      const server = createServer({ headersTimeout: protection.headersTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
+        if (isIngestPath(request.url ?? '/')) collector.handle(request, response);
+        else fastifyHandler(request, response);
+      });
+      server.requestTimeout = protection.headersTimeoutMs + protection.bodyTimeoutMs + 5_000;
+      server.keepAliveTimeout = protection.idleTimeoutMs;
+      return server;
+    },
     clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, rejections, metrics),
   });
   // First, before any route: the admin surface (/api, /debugger) is never open without a credential.
   installAdminGuard(app, { token: options.adminToken, redact: options.redact });
 
   // The root scope keeps Fastify's own parsers (JSON with prototype-poisoning checks) for /api;
-  // the collector has its own body reader in its /v1 scope (collector/routes.ts).
+  // /v1 never reaches Fastify (the collector reads its own bodies: collector/body.ts).
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
     if (status === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -113,15 +131,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(body);
   });
 
-  registerCollector(app, {
-    spool,
-    sources: options.sources,
-    routes: options.routes,
-    metrics,
-    wake: (id) => engine.wake(id),
-    rejections,
-    protection,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  // As Fastify answers 503 to requests that arrive while it closes.
+  app.addHook('preClose', (done) => {
+    collector.close();
+    done();
   });
   registerDeliveryLog(app, {
     spool,
@@ -138,7 +151,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
  * Errors before Fastify has a request (malformed HTTP, headers too large, headers too slow):
  * Fastify's default answer, in the collector's shape, also counted and told to the feed.
  */
-function answerClientError(error: Error & { code?: string }, socket: Socket, rejections: RejectionFeed, metrics: RunnerMetrics): void {
+function answerClientError(error: Error & { code?: string }, socket: Socket, rejections: IngestFeed, metrics: RunnerMetrics): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, reason] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'

@@ -1,5 +1,5 @@
 import type { Logger } from '@signal/core';
-import type { RejectedRequest, RejectionFeed } from './rejections.js';
+import type { RejectedRequest, IngestFeed } from './ingest-feed.js';
 
 export interface RejectionLogOptions {
   /** Lines logged one by one per window; the rest are summed up in one line at the window's end. */
@@ -13,7 +13,7 @@ export interface RejectionLogOptions {
  * misconfigured SDK retrying thousands of times a second cannot flood the log. Returns the
  * unsubscribe function.
  */
-export function logRejections(feed: RejectionFeed, logger: Logger, options: RejectionLogOptions = {}): () => void {
+export function logRejections(feed: IngestFeed, logger: Logger, options: RejectionLogOptions = {}): () => void {
   const linesPerWindow = options.linesPerWindow ?? 10;
   const windowMs = options.windowMs ?? 10_000;
   let windowStart = 0;

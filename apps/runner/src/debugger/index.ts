@@ -1,7 +1,7 @@
 import type { HttpClient } from '@signal/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { installAdminGuard } from '../api/admin-auth.js';
-import type { RejectedRequest, RejectionFeed } from '../collector/rejections.js';
+import type { RejectedRequest, IngestFeed } from '../collector/ingest-feed.js';
 import type { VendorFaultControl } from '../dev/faults.js';
 import type { Spool } from '../spool/types.js';
 import { pageCsp, pageHtml } from './assets/page-html.js';
@@ -33,8 +33,8 @@ export interface DebuggerOptions {
   redact?: (text: string) => string;
   /** The runner's HTTP client, for "send test event" (same host overrides as deliveries). */
   http?: HttpClient;
-  /** Refused ingest requests (the collector's feed): shown in the live view. */
-  rejections?: RejectionFeed;
+  /** The collector's feed: refused requests shown in the live view; stored ones refresh the pages. */
+  rejections?: IngestFeed;
   /** `signal dev`: lets the page change how each fake vendor answers. */
   vendorFaults?: VendorFaultControl;
 }
@@ -71,14 +71,12 @@ export async function registerDebugger(app: FastifyInstance, options: DebuggerOp
     feed.onRejection(rejection);
   });
   // Accepted ingest requests: pages show new events before any delivery attempt (e.g. all integrations paused).
-  app.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode === 200 && request.method === 'POST' && request.url.startsWith('/v1/')) feed.onStored();
-    done();
-  });
+  const stopStored = options.rejections?.onStored(() => feed.onStored());
   const streams = new Set<FastifyReply['raw']>();
   // Open streams would keep app.close() waiting forever.
   app.addHook('preClose', async () => {
     stopRejections?.();
+    stopStored?.();
     feed.close();
     for (const res of streams) res.end();
   });

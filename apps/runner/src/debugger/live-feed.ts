@@ -1,4 +1,4 @@
-import type { RejectedRequest } from '../collector/rejections.js';
+import type { RejectedRequest } from '../collector/ingest-feed.js';
 import type { DeliveryEntry, EventSummary, Spool } from '../spool/types.js';
 import type { RedactValue } from './redact-value.js';
 

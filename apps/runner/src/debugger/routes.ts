@@ -2,7 +2,7 @@ import type { HttpClient } from '@signal/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { decideReplay, replayAnswer } from '../api/replay-request.js';
-import type { RejectedRequest } from '../collector/rejections.js';
+import type { RejectedRequest } from '../collector/ingest-feed.js';
 import { vendorFaultSchema, type VendorFaultControl } from '../dev/faults.js';
 import { runSendTest, sendTestPassed } from '../send-test/index.js';
 import { deliveryQueryStates, type QueueStats, type Spool } from '../spool/types.js';

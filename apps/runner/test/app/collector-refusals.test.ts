@@ -1,12 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logRejections } from '../../src/collector/rejection-log.js';
-import { RejectionFeed, type RejectedRequest } from '../../src/collector/rejections.js';
+import { IngestFeed, type RejectedRequest } from '../../src/collector/ingest-feed.js';
 import { SpoolError } from '../../src/spool/errors.js';
 import type { Spool, SpoolHealth } from '../../src/spool/types.js';
 import { basic, captureLogger, KEY, rawRequest, startCollector, track, type TestCollector } from './helpers/collector-server.js';
 
-// Every refusal path is counted, told to the RejectionFeed (the debugger's live view) and logged
+// Every refusal path is counted, told to the IngestFeed (the debugger's live view) and logged
 // (rate-limited, never the write key); storage trouble and a full backlog are 503 + Retry-After.
 let c: TestCollector | undefined;
 afterEach(async () => {
@@ -18,7 +18,7 @@ const post = (base: string, path: string, body: string | Buffer, headers: Record
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 const metric = async (base: string, pattern: RegExp) => Number(pattern.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
 
-describe('every refused ingest request reaches the RejectionFeed and the log', () => {
+describe('every refused ingest request reaches the IngestFeed and the log', () => {
   it('401, 400, 404, 413, 415 from the collector and from Fastify, with status, reason, path and source when known', async () => {
     c = await startCollector();
     const { base } = c;
@@ -74,7 +74,7 @@ describe('every refused ingest request reaches the RejectionFeed and the log', (
 
 describe('rejection log rate limit', () => {
   it('logs the first lines of a window one by one, then one summary with the count by status', () => {
-    const feed = new RejectionFeed();
+    const feed = new IngestFeed();
     const logger = captureLogger();
     const stop = logRejections(feed, logger, { linesPerWindow: 3, windowMs: 1_000 });
     const r = (at: number, status: number): RejectedRequest => ({ at, status, reason: 'x', path: '/v1/track', ip: '10.0.0.1' });

@@ -106,6 +106,19 @@ describe('Segment browser SDK compatibility', () => {
     expect(ids).toContain(batch.batch[1]!.messageId);
   });
 
+  it('any other method under /v1 is a 404 naming the endpoints, with the CORS headers; paths outside /v1 are not the collector\'s', async () => {
+    const res = await fetch(`${base}/v1/track`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(((await res.json()) as { error: string }).error).toBe('no ingest endpoint at GET /v1/track; POST to /v1/track, /v1/page, /v1/identify, /v1/group or /v1/batch');
+    const unknown = await post('/v1/tracks', track());
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/^no ingest endpoint at POST \/v1\/tracks;/);
+    const outside = await fetch(`${base}/v1track`, { method: 'POST', headers: { authorization: basic(KEY) }, body: '{}' });
+    expect(outside.status).toBe(404);
+    expect(outside.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('a short path still checks the call type', async () => {
     const res = await post('/v1/p', { ...track(), type: 'track' });
     expect(res.status).toBe(400);
@@ -211,6 +224,9 @@ describe('health and metrics', () => {
     expect(accepted).toBe(storedJobs().filter((j) => j.integration === 'acme').length);
     expect(text).toMatch(/signal_queue_depth\{integration="acme"\} \d+/);
     expect(text).toContain('signal_http_request_duration_seconds_bucket');
+    // Ingest requests are timed too (the collector answers them before Fastify routes anything), by route as registered.
+    expect(text).toMatch(/signal_http_request_duration_seconds_count\{[^}]*route="\/v1\/track"[^}]*status_code="200"[^}]*\} [1-9]/);
+    expect(text).toMatch(/signal_http_request_duration_seconds_count\{[^}]*route="\/v1\/batch"[^}]*status_code="413"[^}]*\} [1-9]/);
     expect(text).toMatch(/signal_collector_rejected_requests_total\{status="413"\} [1-9]/);
   });
 });

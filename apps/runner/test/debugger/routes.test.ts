@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RejectionFeed } from '../../src/collector/rejections.js';
+import { IngestFeed } from '../../src/collector/ingest-feed.js';
 import { registerDebugger, type DebuggerOptions } from '../../src/debugger/index.js';
 import type { VendorFault, VendorFaultControl } from '../../src/dev/faults.js';
 import { fixtureIntegrations } from './integrations-fixture.js';
@@ -256,7 +256,7 @@ describe('debugger API: events, replay of one event, integrations, rejections, f
   });
 
   it('keeps recent rejected ingest requests for the page and streams new ones live', async () => {
-    const rejections = new RejectionFeed();
+    const rejections = new IngestFeed();
     const base = await start({ adminToken: TOKEN, rejections });
     rejections.emit({ at: Date.now(), status: 401, reason: 'unknown write key', path: '/v1/track', ip: '127.0.0.1', userAgent: 'curl/8' });
     expect((await get('/debugger/api/rejections')).json().rejections).toEqual([expect.objectContaining({ status: 401, reason: 'unknown write key', path: '/v1/track' })]);

@@ -6,7 +6,7 @@ import type { Logger } from '@signal/core';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../../src/api/server.js';
 import type { CollectorProtection } from '../../../src/collector/limits.js';
-import { RejectionFeed, type RejectedRequest } from '../../../src/collector/rejections.js';
+import { IngestFeed, type RejectedRequest } from '../../../src/collector/ingest-feed.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { openSqliteSpool } from '../../../src/spool/sqlite.js';
 import type { Spool } from '../../../src/spool/types.js';
@@ -43,7 +43,7 @@ export async function startCollector(options: { protection?: Partial<CollectorPr
   const dir = mkdtempSync(join(tmpdir(), 'signal-collector-'));
   const real = openSqliteSpool({ path: join(dir, 'signal.db') });
   const spool = options.wrap ? options.wrap(real) : real;
-  const feed = new RejectionFeed();
+  const feed = new IngestFeed();
   const rejections: RejectedRequest[] = [];
   feed.on((r) => void rejections.push(r));
   const logger = captureLogger();

@@ -1,5 +1,5 @@
 /**
- * Ingest requests the collector refused (400/401/413/415/503), as the log and the debugger's
+ * An ingest request the collector refused (400/401/413/415/503), as the log and the debugger's
  * live view see them: "my events never arrived" must have an answer. Never carries the write
  * key or the body.
  */
@@ -20,10 +20,15 @@ export interface RejectedRequest {
 
 export type RejectionListener = (rejection: RejectedRequest) => void;
 
-/** Fan-out of rejections to listeners (the rate-limited log line, the debugger's live feed). */
-export class RejectionFeed {
+/**
+ * What happened to ingest requests, fanned out to listeners: refusals (the rate-limited log
+ * line, the debugger's live feed) and stores (the debugger's pages fetch the newest events).
+ */
+export class IngestFeed {
   private readonly listeners = new Set<RejectionListener>();
+  private readonly storedListeners = new Set<() => void>();
 
+  /** Listens to refusals. */
   on(listener: RejectionListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -35,6 +40,22 @@ export class RejectionFeed {
         listener(rejection);
       } catch {
         // A listener's failure must not change the client's answer.
+      }
+    }
+  }
+
+  /** Listens to accepted requests that stored events (any number of them, duplicates included). */
+  onStored(listener: () => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  emitStored(): void {
+    for (const listener of this.storedListeners) {
+      try {
+        listener();
+      } catch {
+        // As above.
       }
     }
   }

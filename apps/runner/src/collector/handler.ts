@@ -121,8 +121,11 @@ export interface Collector {
   close(): void;
 }
 
-/** Browsers post from the site's own origin; the write key is the credential, not cookies. */
-const corsHeaders = {
+/**
+ * Browsers post from the site's own origin; the write key is the credential, not cookies. Only a
+ * preflight's answer needs the methods, headers and max-age; every other answer carries the origin.
+ */
+const preflightHeaders = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, OPTIONS',
   'access-control-allow-headers': 'content-type, authorization',
@@ -131,6 +134,7 @@ const corsHeaders = {
 
 const jsonType = 'application/json; charset=utf-8';
 const accepted = Buffer.from(JSON.stringify({ success: true }));
+const acceptedHeaders = { 'access-control-allow-origin': '*', 'content-type': jsonType, 'content-length': String(accepted.length) } as const;
 
 /**
  * The Segment-compatible ingest API under /v1, as a plain node:http handler the server calls
@@ -153,9 +157,9 @@ export function createCollector(options: CollectorOptions): Collector {
   let closing = false;
 
   /** Writes the answer and observes its latency (signal_http_request_duration_seconds, route as registered or `unmatched`). */
-  const answer = (request: IncomingMessage, response: ServerResponse, startedAt: number, route: string, status: number, headers: Record<string, string>, body?: Buffer | string): void => {
+  const answer = (request: IncomingMessage, response: ServerResponse, startedAt: number, route: string, status: number, headers: Readonly<Record<string, string>>, body?: Buffer | string): void => {
     if (response.headersSent || response.destroyed) return;
-    response.writeHead(status, body === undefined ? { ...corsHeaders, ...headers } : { ...corsHeaders, ...headers, 'content-type': jsonType, 'content-length': String(Buffer.byteLength(body)) });
+    response.writeHead(status, headers);
     response.end(body);
     metrics.requestDuration.observe({ method: request.method ?? '', route, status_code: String(status) }, (performance.now() - startedAt) / 1000);
   };
@@ -175,10 +179,11 @@ export function createCollector(options: CollectorOptions): Collector {
         ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, maxPath) } : {}),
       });
     }
-    const headers: Record<string, string> = {};
+    const body = JSON.stringify({ success: false, error: refusal.error, ...(refusal.issues.length > 0 ? { issues: refusal.issues } : {}) });
+    const headers: Record<string, string> = { 'access-control-allow-origin': '*', 'content-type': jsonType, 'content-length': String(Buffer.byteLength(body)) };
     if (refusal.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(refusal.options.retryAfterSeconds);
     if (refusal.options.close === true) headers['connection'] = 'close';
-    answer(request, response, startedAt, route, refusal.status, headers, JSON.stringify({ success: false, error: refusal.error, ...(refusal.issues.length > 0 ? { issues: refusal.issues } : {}) }));
+    answer(request, response, startedAt, route, refusal.status, headers, body);
   };
 
   const hasBody = (request: IncomingMessage) => request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
@@ -236,7 +241,7 @@ export function createCollector(options: CollectorOptions): Collector {
         wake(id);
       }
     }
-    answer(request, response, startedAt, route, 200, {}, accepted);
+    answer(request, response, startedAt, route, 200, acceptedHeaders, accepted);
     feed?.emitStored();
   };
 
@@ -254,7 +259,7 @@ export function createCollector(options: CollectorOptions): Collector {
       const route = method === 'POST' && kind !== undefined ? path : method === 'OPTIONS' && path.startsWith('/v1/') ? '/v1/*' : 'unmatched';
       const refused = (refusal: Refusal, source?: string) => refuse(request, response, startedAt, route, refusal, source);
       if (closing) return refused(new Refusal(503, 'the runner is shutting down; retry', { retryAfterSeconds: retryAfterSeconds.overload, close: true }));
-      if (route === '/v1/*') return answer(request, response, startedAt, route, 204, {});
+      if (route === '/v1/*') return answer(request, response, startedAt, route, 204, preflightHeaders);
       if (method !== 'POST') {
         return refused(new Refusal(404, `no ingest endpoint at ${method} ${pathOf(url)}; POST to ${endpointList}`, { close: hasBody(request) }));
       }

@@ -95,6 +95,9 @@ describe('Segment browser SDK compatibility', () => {
     const pre = await fetch(`${base}/v1/t`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type, authorization');
+    expect(pre.headers.get('access-control-max-age')).toBe('86400');
     const event = { ...track(), writeKey: KEY };
     const res = await fetch(`${base}/v1/t`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://shop.example' }, body: JSON.stringify(event) });
     expect(res.status).toBe(200);
@@ -106,7 +109,7 @@ describe('Segment browser SDK compatibility', () => {
     expect(ids).toContain(batch.batch[1]!.messageId);
   });
 
-  it('any other method under /v1 is a 404 naming the endpoints, with the CORS headers; paths outside /v1 are not the collector\'s', async () => {
+  it('any other method under /v1 is a 404 naming the endpoints, with the CORS origin; paths outside /v1 are not the collector\'s', async () => {
     const res = await fetch(`${base}/v1/track`);
     expect(res.status).toBe(404);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');

@@ -111,6 +111,15 @@ async function parseRequest(kind: string, body: unknown, bodyBytes: number | nul
   return [parsed.event];
 }
 
+/** A percent-encoded path as the router before this one matched it (`/v1/tr%61ck` is `/v1/track`); undecodable: as sent. */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** The ingest API's surface: every path under /v1 is the collector's (the rest of the server is Fastify's). */
 export const isIngestPath = (url: string): boolean => url.startsWith('/v1') && (url.length === 3 || url[3] === '/' || url[3] === '?');
 
@@ -254,9 +263,11 @@ export function createCollector(options: CollectorOptions): Collector {
       const url = request.url ?? '/';
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
-      const kind = endpoints.get(path);
+      const endpoint = endpoints.has(path) || !path.includes('%') ? path : decodedPath(path);
+      const kind = endpoints.get(endpoint);
       const method = request.method;
-      const route = method === 'POST' && kind !== undefined ? path : method === 'OPTIONS' && path.startsWith('/v1/') ? '/v1/*' : 'unmatched';
+      // The route label is one of a fixed few (as registered), never the path as sent.
+      const route = method === 'POST' && kind !== undefined ? endpoint : method === 'OPTIONS' && path.startsWith('/v1/') ? '/v1/*' : 'unmatched';
       const refused = (refusal: Refusal, source?: string) => refuse(request, response, startedAt, route, refusal, source);
       if (closing) return refused(new Refusal(503, 'the runner is shutting down; retry', { retryAfterSeconds: retryAfterSeconds.overload, close: true }));
       if (route === '/v1/*') return answer(request, response, startedAt, route, 204, preflightHeaders);

@@ -117,6 +117,8 @@ describe('Segment browser SDK compatibility', () => {
     const unknown = await post('/v1/tracks', track());
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: string }).error).toMatch(/^no ingest endpoint at POST \/v1\/tracks;/);
+    // Percent-encoded as some proxies send it: the same endpoint (and the same route label).
+    expect((await post('/v1/tr%61ck', track())).status).toBe(200);
     const outside = await fetch(`${base}/v1track`, { method: 'POST', headers: { authorization: basic(KEY) }, body: '{}' });
     expect(outside.status).toBe(404);
     expect(outside.headers.get('access-control-allow-origin')).toBeNull();
@@ -230,6 +232,7 @@ describe('health and metrics', () => {
     // Ingest requests are timed too (the collector answers them before Fastify routes anything), by route as registered.
     expect(text).toMatch(/signal_http_request_duration_seconds_count\{[^}]*route="\/v1\/track"[^}]*status_code="200"[^}]*\} [1-9]/);
     expect(text).toMatch(/signal_http_request_duration_seconds_count\{[^}]*route="\/v1\/batch"[^}]*status_code="413"[^}]*\} [1-9]/);
+    expect(text).not.toContain('%61');
     expect(text).toMatch(/signal_collector_rejected_requests_total\{status="413"\} [1-9]/);
   });
 });

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminTokenError, tokenEquals } from './admin-token.js';
+import { requestPath } from './request-path.js';
 import { unauthorizedCsp, unauthorizedHtml } from './unauthorized-page.js';
 
 declare module 'fastify' {
@@ -34,22 +35,10 @@ export interface AdminGuardOptions {
 /** Every admin route, present or future: `/api`, `/debugger` and everything under them. */
 const adminPath = /^\/+(api|debugger)(\/|$)/i;
 
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  // Every request passes here (the guard's onRequest): most paths have nothing to decode.
-  if (!path.includes('%')) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
 /** Whether a request is for the admin surface: by the route it matched and by its raw path (so an unmatched or encoded path is covered too). */
 export function isAdminRequest(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
-  return (route !== undefined && adminPath.test(route)) || adminPath.test(pathOf(request.url));
+  return (route !== undefined && adminPath.test(route)) || adminPath.test(requestPath(request.url));
 }
 
 const safeMethods = new Set(['GET', 'HEAD']);
@@ -129,7 +118,7 @@ function fromOwnOrigin(request: FastifyRequest): boolean {
 /** Answers a refused admin request (HTML for a browser asking for the debugger page); always true. */
 function refused(request: FastifyRequest, reply: FastifyReply, status: 401 | 403 | 415, error: string): true {
   reply.code(status);
-  const path = pathOf(request.url);
+  const path = requestPath(request.url);
   if (status === 401 && /^\/+debugger/i.test(path) && /text\/html/.test(request.headers.accept ?? '')) {
     reply.header('content-security-policy', unauthorizedCsp).type('text/html; charset=utf-8').send(unauthorizedHtml);
   } else reply.send({ error });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findInputViolation, parseEvent, silentLogger, type EventType, type FieldIssue, type Logger, type SignalEvent } from '@signal/core';
+import { requestPath } from '../api/request-path.js';
 import type { RunnerMetrics } from '../metrics/registry.js';
 import type { AppendItem, AppendResult, Spool } from '../spool/types.js';
 import { bodyWriteKey, headerWriteKey } from './auth.js';
@@ -109,15 +110,6 @@ async function parseRequest(kind: string, body: unknown, bodyBytes: number | nul
   const parsed = parseEvent(body, { type: singleTypes[kind]!, receivedAt });
   if (!parsed.ok) throw new Refusal(400, issuesText(parsed.issues), { issues: parsed.issues });
   return [parsed.event];
-}
-
-/** A percent-encoded path as the router before this one matched it (`/v1/tr%61ck` is `/v1/track`); undecodable: as sent. */
-function decodedPath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }
 
 /** The ingest API's surface: every path under /v1 is the collector's (the rest of the server is Fastify's). */
@@ -261,13 +253,12 @@ export function createCollector(options: CollectorOptions): Collector {
     handle(request, response) {
       const startedAt = performance.now();
       const url = request.url ?? '/';
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
-      const endpoint = endpoints.has(path) || !path.includes('%') ? path : decodedPath(path);
+      // Percent-encoded as some proxies send it (`/v1/tr%61ck`), as Fastify's router matched it before.
+      const endpoint = requestPath(url);
       const kind = endpoints.get(endpoint);
       const method = request.method;
       // The route label is one of a fixed few (as registered), never the path as sent.
-      const route = method === 'POST' && kind !== undefined ? endpoint : method === 'OPTIONS' && path.startsWith('/v1/') ? '/v1/*' : 'unmatched';
+      const route = method === 'POST' && kind !== undefined ? endpoint : method === 'OPTIONS' && endpoint.startsWith('/v1/') ? '/v1/*' : 'unmatched';
       const refused = (refusal: Refusal, source?: string) => refuse(request, response, startedAt, route, refusal, source);
       if (closing) return refused(new Refusal(503, 'the runner is shutting down; retry', { retryAfterSeconds: retryAfterSeconds.overload, close: true }));
       if (route === '/v1/*') return answer(request, response, startedAt, route, 204, preflightHeaders);

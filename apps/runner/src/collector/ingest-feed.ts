@@ -35,13 +35,7 @@ export class IngestFeed {
   }
 
   emit(rejection: RejectedRequest): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(rejection);
-      } catch {
-        // A listener's failure must not change the client's answer.
-      }
-    }
+    callEach(this.listeners, (listener) => listener(rejection));
   }
 
   /** Listens to accepted requests that stored events (any number of them, duplicates included). */
@@ -51,12 +45,16 @@ export class IngestFeed {
   }
 
   emitStored(): void {
-    for (const listener of this.storedListeners) {
-      try {
-        listener();
-      } catch {
-        // As above.
-      }
+    callEach(this.storedListeners, (listener) => listener());
+  }
+}
+
+function callEach<L>(listeners: Set<L>, call: (listener: L) => void): void {
+  for (const listener of listeners) {
+    try {
+      call(listener);
+    } catch {
+      // A listener's failure must not change the client's answer.
     }
   }
 }

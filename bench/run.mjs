@@ -58,11 +58,13 @@ const runnerModule = value('runner') === undefined ? undefined : join(process.cw
 const profDir = join(here, 'profiles');
 
 // Issue #11's targets. SQLite: ingest-batch also ≥ 1.5× and ingest-track ≥ 1× the naive durable ceiling (see
-// `ceiling`). NATS JetStream: 2× the figures measured when the issue was filed (and RSS ≤ 300 MB while delivering).
+// `ceiling`). NATS JetStream: 2× the figures measured when the issue was filed; its RSS while delivering (≤ 300 MB)
+// is in the deliver row's notes, not judged here.
+const minimums = spoolKind === 'nats' ? { batch: 30_000, track: 12_000, deliver: 22_000 } : { batch: 60_000, track: 18_000, deliver: 60_000 };
 const targets = {
-  'ingest-batch': { min: spoolKind === 'nats' ? 30_000 : 60_000, unit: 'events/s' },
-  'ingest-track': { min: spoolKind === 'nats' ? 12_000 : 18_000, unit: 'req/s' },
-  deliver: { min: spoolKind === 'nats' ? 22_000 : 60_000, unit: 'events/s' },
+  'ingest-batch': { min: minimums.batch, unit: 'events/s' },
+  'ingest-track': { min: minimums.track, unit: 'req/s' },
+  deliver: { min: minimums.deliver, unit: 'events/s' },
   'rss-1m': { max: 300, unit: 'MB' },
   'mixed webhook': { min: 2_000, unit: 'events/s' },
 };

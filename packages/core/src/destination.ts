@@ -62,6 +62,8 @@ export interface Outgoing<R = unknown> {
   record: R;
   /** JSON size of the record, in bytes (batching by bytes). */
   bytes: number;
+  /** The record's JSON text, as `prepare` measured it (reused for the delivery log's copy; absent if built elsewhere). */
+  json?: string;
 }
 
 export interface DestinationDefinition<S = unknown, R = unknown> {

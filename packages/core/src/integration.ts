@@ -7,7 +7,7 @@ import { userKeyOf, type SignalEvent } from './event.js';
 import { chunkByLimits } from './batching.js';
 import { classifyHttpStatus, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 import { applyMapping, mergeMapping, type Mapping } from './mapping.js';
-import { createRedactor, redactHeaders, redactValue, secretsInSettings, type Redactor } from './redact.js';
+import { createJsonMaskCheck, createRedactor, redactHeaders, redactValue, secretsInSettings, type Redactor } from './redact.js';
 import { type DeliveryResult } from './results.js';
 
 /**
@@ -52,6 +52,12 @@ export interface Integration {
   readonly redact: Redactor;
   /** The same masking over every string of a value: what the engine stores of a mapped record (the debugger's copy). */
   redactRecord<T>(record: T): T;
+  /**
+   * The JSON text of redactRecord(outgoing.record), what the delivery log stores: the text
+   * `prepare` already made when masking provably changes nothing (no secret or URL credential
+   * in it), so the usual record is neither walked nor serialized again. Undefined for no record.
+   */
+  redactedRecordJson(outgoing: Outgoing): string | undefined;
   prepare(event: SignalEvent, index?: number): Prepared;
   /** Splits records into request-sized chunks (the one batching rule). */
   chunk(outgoing: readonly Outgoing[]): Outgoing[][];
@@ -103,6 +109,7 @@ export function createIntegration(destination: AnyDestination, config: Integrati
     ...secretsInSettings(settings),
   ];
   const redact = createRedactor(secretValues);
+  const mayMask = createJsonMaskCheck(secretValues);
   const consent = config.consent ?? [];
   const tctx = { settings, integrationId: id };
 
@@ -115,8 +122,10 @@ export function createIntegration(destination: AnyDestination, config: Integrati
     if (mapped.action === 'drop') return { outcome: 'done', index, messageId, result: { status: 'dropped', reason: mapped.reason } };
     try {
       const record: unknown = destination.transform(mapped.mapped, tctx);
-      const bytes = Buffer.byteLength(JSON.stringify(record) ?? '');
-      return { outcome: 'send', outgoing: { index, messageId, userKey: userKeyOf(event), record, bytes } };
+      const json = JSON.stringify(record) as string | undefined;
+      const outgoing: Outgoing = { index, messageId, userKey: userKeyOf(event), record, bytes: json === undefined ? 0 : Buffer.byteLength(json) };
+      if (json !== undefined) outgoing.json = json;
+      return { outcome: 'send', outgoing };
     } catch (error) {
       const result = resultFromError(error);
       return { outcome: 'done', index, messageId, result: { ...result, ...('message' in result ? { message: redact(result.message) } : {}) } as DeliveryResult };
@@ -184,6 +193,10 @@ export function createIntegration(destination: AnyDestination, config: Integrati
     consent,
     redact,
     redactRecord: (record) => redactValue(record, redact),
+    redactedRecordJson: ({ record, json }) => {
+      if (json !== undefined && !mayMask(json)) return json;
+      return JSON.stringify(redactValue(record, redact)) as string | undefined;
+    },
     prepare,
     chunk: (outgoing) => chunkByLimits(outgoing, limits),
     send,

@@ -70,12 +70,8 @@ export function redactUrlsIn(text: string): string {
   return text.includes('://') ? text.replace(urlInText, redactUrl) : text;
 }
 
-/**
- * A redactor for one set of secret values: each value is masked raw,
- * URL-encoded, form-encoded and JSON-escaped, and URL credentials in the text
- * are masked by name (redactUrl).
- */
-export function createRedactor(secretValues: readonly (string | undefined)[]): Redactor {
+/** Every form of these secrets the redactor masks: raw, URL-encoded, form-encoded and JSON-escaped, longest first. */
+function secretVariants(secretValues: readonly (string | undefined)[]): string[] {
   const variants = new Set<string>();
   for (const secret of secretValues) {
     // Short values would mask innocent text ("1", "us"); secrets are never that short.
@@ -86,11 +82,39 @@ export function createRedactor(secretValues: readonly (string | undefined)[]): R
     variants.add(JSON.stringify(secret).slice(1, -1));
   }
   // Longest first, so a secret containing another is masked whole.
-  const ordered = [...variants].sort((a, b) => b.length - a.length);
+  return [...variants].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A redactor for one set of secret values: each value is masked raw,
+ * URL-encoded, form-encoded and JSON-escaped, and URL credentials in the text
+ * are masked by name (redactUrl).
+ */
+export function createRedactor(secretValues: readonly (string | undefined)[]): Redactor {
+  const ordered = secretVariants(secretValues);
   return (text) => {
     let out = text;
     for (const v of ordered) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return redactUrlsIn(out);
+  };
+}
+
+/**
+ * Whether masking the value that a JSON text encodes (redactValue with these secrets' redactor)
+ * might change it, judged on the text alone; false means the text is already the masked value's
+ * JSON, so it need not be walked. It says true when any secret variant occurs in the text as is or
+ * as JSON escapes it, when a URL in it carries credentials, and when the text has both a URL and
+ * an escape (inside a string the URL pattern reads through control characters, such as a
+ * backspace, that JSON writes as an escape, where it stops).
+ */
+export function createJsonMaskCheck(secretValues: readonly (string | undefined)[]): (json: string) => boolean {
+  // (A secret with a lone surrogate, which would escape differently inside a longer string, makes
+  // encodeURIComponent throw in secretVariants: no redactor is ever built for one.)
+  const inText = [...new Set(secretVariants(secretValues).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))];
+  return (json) => {
+    for (const v of inText) if (json.includes(v)) return true;
+    if (!json.includes('://')) return false;
+    return json.includes('\\') || redactUrlsIn(json) !== json;
   };
 }
 

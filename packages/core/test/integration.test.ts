@@ -107,3 +107,32 @@ describe('send when buildRequest throws', () => {
     await vendor.close();
   });
 });
+
+// The delivery log's copy of each mapped record (the runner stores this text per attempt).
+describe('redactedRecordJson', () => {
+  const integration = createIntegration(examplePlugin, { settings: { api_key: 'longenough-secret' } });
+  const outgoingOf = (properties: Record<string, unknown>) => {
+    const p = integration.prepare(event({ type: 'track', event: 'Order Completed', user_id: 'u', properties }));
+    if (p.outcome !== 'send') throw new Error(`not sent: ${JSON.stringify(p)}`);
+    return p.outgoing;
+  };
+
+  it('is the text prepare measured when nothing needs masking', () => {
+    const o = outgoingOf({ revenue: 5, sku: 'p-1' });
+    expect(o.json).toBe(JSON.stringify(o.record));
+    expect(o.bytes).toBe(Buffer.byteLength(o.json!));
+    expect(integration.redactedRecordJson(o)).toBe(o.json);
+  });
+
+  it('is the walked, masked record when a secret or URL credentials are in it', () => {
+    const o = outgoingOf({ revenue: 5, echo: 'longenough-secret', link: 'https://u:p@h.example/' });
+    const text = integration.redactedRecordJson(o)!;
+    expect(text).toBe(JSON.stringify(integration.redactRecord(o.record)));
+    expect(text).not.toContain('longenough-secret');
+    expect(text).toContain('https://u:[REDACTED]@h.example/');
+  });
+
+  it('walks a record built outside prepare (it has no text)', () => {
+    expect(integration.redactedRecordJson({ index: 0, messageId: 'm', userKey: 'u', record: { echo: 'longenough-secret' }, bytes: 0 })).toBe('{"echo":"[REDACTED]"}');
+  });
+});

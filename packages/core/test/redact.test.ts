@@ -1,6 +1,7 @@
 import {
   createHttpClient,
   createIntegration,
+  createJsonMaskCheck,
   createRedactor,
   defineDestination,
   delivered,
@@ -134,3 +135,41 @@ describe('an integration masks what its plugin did not declare', () => {
     }
   });
 });
+
+// The delivery log's copy of a mapped record skips the walk when the JSON text proves masking changes nothing.
+describe('createJsonMaskCheck', () => {
+  const secrets = ['s3cr"et\\pass', 'plain-token-1234', 'a\bbackspace'];
+  const redact = createRedactor(secrets);
+  const mayMask = createJsonMaskCheck(secrets);
+  const records: unknown[] = [
+    { evtName: 'Product Viewed', evtData: { price: 19.99, tags: ['a', 'b'], nested: { ok: true, none: null } } },
+    { text: 'carries s3cr"et\\pass inside' },
+    { [`key-plain-token-1234`]: 1 },
+    { escaped: JSON.stringify('s3cr"et\\pass') },
+    { encoded: encodeURIComponent('s3cr"et\\pass') },
+    { form: new URLSearchParams({ s: 's3cr"et\\pass' }).toString().slice(2) },
+    { control: 'a\bbackspace' },
+    { url: 'https://shop.example/item?id=7' },
+    { url: 'https://user:pw@shop.example/item' },
+    { url: 'https://shop.example/item?api_key=abc' },
+    // A raw control character inside a URL: the string pattern reads through it, the JSON text's stops at the escape.
+    { url: 'https://shop.example/item?id=7\b&token=abc' },
+    { url: 'https://shop.example/item?id=7', quote: 'say "hi"' },
+    { list: ['x', { deep: ['plain-token-1234'] }] },
+    'plain-token-1234',
+    42,
+  ];
+
+  it.each(records.map((r) => [JSON.stringify(r), r]))('never says "unchanged" when masking %s changes it', (_name, record) => {
+    const json = JSON.stringify(record);
+    const masked = JSON.stringify(redactValue(record, redact));
+    if (masked !== json) expect(mayMask(json)).toBe(true);
+  });
+
+  it('lets the common record through, and stops every record with a secret or URL credentials', () => {
+    expect(mayMask(JSON.stringify(records[0]))).toBe(false);
+    expect(mayMask(JSON.stringify({ url: 'https://shop.example/item?id=7' }))).toBe(false);
+    for (const i of [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 13]) expect(mayMask(JSON.stringify(records[i]))).toBe(true);
+  });
+});
+

@@ -8,13 +8,13 @@ import type { Job, JobUpdate } from '../spool/types.js';
 export function jobUpdateFor(
   job: Job,
   result: Exclude<DeliveryResult, { status: 'auth' }>,
-  context: { at: number; policy: RetryPolicy; exchange?: Exchange; payload?: unknown },
+  context: { at: number; policy: RetryPolicy; exchange?: Exchange; payloadJson?: string | undefined },
 ): JobUpdate {
   const attempt = {
     at: context.at,
     result,
     ...(context.exchange === undefined ? {} : { exchange: context.exchange }),
-    ...(context.payload === undefined ? {} : { payload: context.payload }),
+    ...(context.payloadJson === undefined ? {} : { payloadJson: context.payloadJson }),
   };
   if (result.status !== 'retry') return { job, state: result.status, attempt };
   const decision = context.policy.decide({

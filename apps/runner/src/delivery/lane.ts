@@ -354,7 +354,7 @@ export class IntegrationLane {
         this.pauseFor(result.message);
         return { job, result, update: { job, state: 'release' }, durationMs };
       }
-      const update = jobUpdateFor(job, result, { at, policy: this.o.policy, payload: this.o.integration.redactRecord(o.record), ...(exchange === undefined ? {} : { exchange }) });
+      const update = jobUpdateFor(job, result, { at, policy: this.o.policy, payloadJson: this.o.integration.redactedRecordJson(o), ...(exchange === undefined ? {} : { exchange }) });
       if (update.state === 'retry') heldUsers.add(o.userKey);
       return { job, result, update, durationMs, ...(exchange === undefined ? {} : { exchange }) };
     });

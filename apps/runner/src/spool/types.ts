@@ -57,10 +57,18 @@ export interface AttemptRecord {
   payload?: unknown;
 }
 
+/**
+ * An attempt as the engine hands it to complete(): the payload may come as its JSON text
+ * instead (payloadJson, made once by core's prepare), which a spool stores as it is.
+ */
+export interface AttemptInput extends AttemptRecord {
+  payloadJson?: string;
+}
+
 export type JobUpdate =
-  | { job: Job; state: 'delivered' | 'rejected' | 'dropped' | 'dead'; attempt: AttemptRecord }
+  | { job: Job; state: 'delivered' | 'rejected' | 'dropped' | 'dead'; attempt: AttemptInput }
   /** `batch`: retry with exactly these batch-mates (idempotent batches); stored with the job, cleared by any other outcome or a replay. */
-  | { job: Job; state: 'retry'; attempt: AttemptRecord; retryAt: number; batch?: string }
+  | { job: Job; state: 'retry'; attempt: AttemptInput; retryAt: number; batch?: string }
   /** Give the job back untouched (e.g. integration paused mid-flight); does not count as an attempt. With retryAt: not due before then. */
   | { job: Job; state: 'release'; retryAt?: number };
 

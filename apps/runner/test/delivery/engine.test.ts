@@ -34,6 +34,25 @@ describe('delivery engine', () => {
     expect(h.attempts.filter((a) => a.state === 'delivered')).toHaveLength(10);
   });
 
+  it('stores each record as built, with the secrets and URL credentials an event carried into it masked', async () => {
+    h = await startHarness();
+    const clean = makeEvent('user-1', { properties: { sku: 'p-1', quote: 'say "hi"' } });
+    const leaky = makeEvent('user-2', { properties: { echo: `key ${SECRET}`, link: 'https://u:pw@shop.example/x?token=t0k' } });
+    await h.append([clean, leaky]);
+    h.engine.start();
+    await eventually(async () => expect((await h!.spool.deliveries({ state: 'delivered' })).length).toBe(2));
+    const payloadOf = async (id: string) => (await h!.spool.event(id))!.deliveries[0]!.history[0]!.payload;
+    expect(await payloadOf(clean.message_id)).toEqual({ id: clean.message_id, user: 'user-1', name: 'Order Completed', props: { sku: 'p-1', quote: 'say "hi"' } });
+    expect(await payloadOf(leaky.message_id)).toEqual({
+      id: leaky.message_id,
+      user: 'user-2',
+      name: 'Order Completed',
+      props: { echo: 'key [REDACTED]', link: 'https://u:[REDACTED]@shop.example/x?token=[REDACTED]' },
+    });
+    // The vendor still got what the plugin built.
+    expect(JSON.stringify(h.vendor.requests.map((r) => r.body))).toContain(SECRET);
+  });
+
   it('linger: a partial batch waits for more events instead of leaving alone', async () => {
     h = await startHarness({ lingerMs: 1_000, settings: { batch: 4 } });
     h.engine.start();

@@ -222,7 +222,8 @@ export class Outcomes {
     }
     const { attempt } = update;
     const stored: StoredAttempt = { at: attempt.at, result: attempt.result };
-    if (attempt.payload !== undefined) stored.payload = attempt.payload;
+    if (attempt.payloadJson !== undefined) stored.payload = JSON.parse(attempt.payloadJson) as unknown;
+    else if (attempt.payload !== undefined) stored.payload = attempt.payload;
     const exchangeId = attempt.exchange === undefined ? undefined : exchangeIds.get(attempt.exchange);
     if (exchangeId !== undefined) stored.exchangeId = exchangeId;
     record.st = update.state;

@@ -274,7 +274,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
         u.state === 'retry' ? u.retryAt : null,
         resultText(attempt.result),
         exchangeIndex(attempt.exchange),
-        attempt.payload === undefined ? null : JSON.stringify(attempt.payload),
+        attempt.payloadJson ?? (attempt.payload === undefined ? null : JSON.stringify(attempt.payload)),
         u.state === 'retry' ? (u.batch ?? null) : null,
       );
     }

@@ -139,7 +139,10 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
       }
       // A retry in flight is a hold as a job in flight (it is in `leases` already).
       if (anyRetry) for (const h of q.userRetries.all(integration, JSON.stringify([...fresh]))) if (!leases.has(h.id)) holdsOf.get(h.user_key)!.push(h);
-      for (const key of fresh) holdsOf.get(key)!.sort((a, b) => a.id - b.id);
+      for (const key of fresh) {
+        const holds = holdsOf.get(key)!;
+        if (holds.length > 1) holds.sort((a, b) => a.id - b.id);
+      }
     };
     const userClaim = (holds: HoldRow[]): UserClaim => {
       const hold = holds.find((h) => h.state === 'inflight' || h.next_at > opts.now);
@@ -208,13 +211,18 @@ export function createClaims(db: Database.Database, leases: Leases, hints: Claim
     }
     hints.set(integration, lead);
     if (claimed.length === 0) return [];
-    const rows = q.claimedJobs.all(JSON.stringify(claimed)) as (string | number | null)[][];
+    const byId = new Map<number, (string | number | null)[]>();
+    for (const row of q.claimedJobs.all(JSON.stringify(claimed)) as (string | number | null)[][]) byId.set(row[0] as number, row);
     // Back in claim order (per user, in id order), whatever order the join produced.
-    const position = new Map(claimed.map((id, i) => [id, i]));
-    rows.sort((a, b) => position.get(a[0] as number)! - position.get(b[0] as number)!);
     const until = opts.now + opts.leaseMs;
-    for (const row of rows) leases.add(row[0] as number, integration, row[3] as string, until, retries.has(row[0] as number) ? 'retry' : 'pending');
-    return rows.flat();
+    const out: (string | number | null)[] = [];
+    for (const id of claimed) {
+      const row = byId.get(id);
+      if (row === undefined) continue;
+      leases.add(id, integration, row[3] as string, until, retries.has(id) ? 'retry' : 'pending');
+      for (const value of row) out.push(value);
+    }
+    return out;
   };
 
   return {

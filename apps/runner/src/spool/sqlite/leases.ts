@@ -18,14 +18,16 @@ export class Leases {
   private readonly byJob = new Map<number, Lease>();
   /** Per integration: its leased job ids. */
   private readonly byIntegration = new Map<string, Set<number>>();
-  /** Per integration and user: leased job ids. */
-  private readonly byUser = new Map<string, Set<number>>();
+  /** Per integration, per user: leased job ids (nested, not one key per pair: a claim adds a thousand at a time). */
+  private readonly byUser = new Map<string, Map<string, Set<number>>>();
 
   add(id: number, integration: string, userKey: string, until: number, stored: 'pending' | 'retry'): void {
-    this.remove(id);
+    if (this.byJob.has(id)) this.remove(id);
     this.byJob.set(id, { integration, userKey, until, stored });
     getOrCreate(this.byIntegration, integration).add(id);
-    getOrCreate(this.byUser, userSlot(integration, userKey)).add(id);
+    let users = this.byUser.get(integration);
+    if (users === undefined) this.byUser.set(integration, (users = new Map()));
+    getOrCreate(users, userKey).add(id);
   }
 
   /** Extends leases still held; returns the ids it extended. */
@@ -45,7 +47,11 @@ export class Leases {
     if (lease === undefined) return;
     this.byJob.delete(id);
     drop(this.byIntegration, lease.integration, id);
-    drop(this.byUser, userSlot(lease.integration, lease.userKey), id);
+    const users = this.byUser.get(lease.integration);
+    if (users !== undefined) {
+      drop(users, lease.userKey, id);
+      if (users.size === 0) this.byUser.delete(lease.integration);
+    }
   }
 
   has(id: number): boolean {
@@ -58,7 +64,7 @@ export class Leases {
 
   /** Leased ids of a user in an integration (unordered). */
   ofUser(integration: string, userKey: string): ReadonlySet<number> | undefined {
-    return this.byUser.get(userSlot(integration, userKey));
+    return this.byUser.get(integration)?.get(userKey);
   }
 
   /** Ids of an integration whose lease ended by `now`. */
@@ -102,8 +108,6 @@ export class Leases {
     return this.byJob.size;
   }
 }
-
-const userSlot = (integration: string, userKey: string): string => `${integration}\u0000${userKey}`;
 
 function getOrCreate(map: Map<string, Set<number>>, key: string): Set<number> {
   let set = map.get(key);

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startFakeVendor, type FakeVendor, type RecordedRequest } from '@signal/core/testkit';
@@ -236,6 +238,14 @@ describe.skipIf(!built)('no configured secret at rest or in any output', () => {
       for (const name of ['signal.db', 'signal.db-wal']) {
         const file = join(d.dir, 'data', name);
         if (existsSync(file)) found.push(...hits(`${name} after stop`, readFileSync(file)));
+      }
+      // The attempt log is stored deflated (log-codec.ts), which a byte scan cannot read: its rows as the text they hold.
+      const db = new Database(join(d.dir, 'data', 'signal.db'), { readonly: true });
+      const logRows = db.prepare('SELECT id, records, exchanges FROM attempt_log').all() as { id: number; records: Buffer | string; exchanges: Buffer | string }[];
+      db.close();
+      expect(logRows.length).toBeGreaterThan(0);
+      for (const r of logRows) {
+        for (const column of [r.records, r.exchanges]) found.push(...hits(`attempt_log row ${r.id}`, typeof column === 'string' ? column : inflateRawSync(column).toString('utf8')));
       }
       expect(found).toEqual([]);
     } finally {

@@ -4,6 +4,7 @@ import type { AttemptRecord, DeliveryEntry, DeliveryQuery, EventDetail, EventPag
 import { createEventFinder } from './find-events.js';
 import type { Leases } from './leases.js';
 import type { MessageIndex } from './message-index.js';
+import { unpackLog } from './log-codec.js';
 import { finalCondition } from './schema.js';
 
 /**
@@ -49,10 +50,8 @@ export function createDeliveryLog(db: Database.Database, index: MessageIndex, le
   const q = {
     eventRow: db.prepare<[number], { seq: number; message_id: string; source: string; body: string }>('SELECT seq, message_id, source, body FROM events WHERE seq = ?'),
     jobsOfEvent: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE event_seq = ? ORDER BY id'),
-    // One attempt: its record out of the batch row, and the exchange it points at (JSON paths, evaluated in SQLite).
-    attempt: db.prepare<[{ path: string; row: number }], { record: string | null; exchange: string | null }>(
-      `SELECT records -> @path AS record, exchanges -> ('$[' || (records -> @path ->> 'x') || ']') AS exchange FROM attempt_log WHERE id = @row`,
-    ),
+    // A batch row's records and exchanges (log-codec.ts: deflated since v7, JSON text before).
+    logRow: db.prepare<[number], { records: Buffer | string; exchanges: Buffer | string }>('SELECT records, exchanges FROM attempt_log WHERE id = ?'),
     // One query per partial index, each grouped in that index's own order: counting reads
     // index entries only, with no sorter (1M queued jobs stay cheap to count).
     countOpen: db.prepare<[], { integration: string; pending: number; retry: number; oldest: number }>(
@@ -87,16 +86,26 @@ export function createDeliveryLog(db: Database.Database, index: MessageIndex, le
 
   const history = (refs: string | null): AttemptRecord[] => {
     if (refs === null || refs === '') return [];
+    /** Batch rows met in this history, unpacked once (a job's attempts are often in one row). */
+    const rows = new Map<number, { records: unknown[]; exchanges: unknown[] } | undefined>();
+    const rowOf = (id: number) => {
+      if (!rows.has(id)) {
+        const found = q.logRow.get(id);
+        rows.set(id, found === undefined ? undefined : { records: unpackLog(found.records), exchanges: unpackLog(found.exchanges) });
+      }
+      return rows.get(id);
+    };
     return refs.split(',').flatMap((ref) => {
       const [row, position] = ref.split(':');
-      const found = q.attempt.get({ path: `$[${Number(position)}]`, row: Number(row) });
-      if (found === undefined || found.record === null) return [];
-      const record = JSON.parse(found.record) as { at: number; result: DeliveryResult; payload?: unknown };
+      const found = rowOf(Number(row));
+      const record = found?.records[Number(position)] as { at: number; result: DeliveryResult; x?: number; payload?: unknown } | undefined;
+      if (record === undefined) return [];
+      const exchange = record.x === undefined ? undefined : (found!.exchanges[record.x] as Exchange | undefined);
       return [
         {
           at: record.at,
           result: record.result,
-          ...(found.exchange === null ? {} : { exchange: JSON.parse(found.exchange) as Exchange }),
+          ...(exchange === undefined ? {} : { exchange }),
           ...('payload' in record ? { payload: record.payload } : {}),
         },
       ];

@@ -20,18 +20,22 @@ export const jobFields = 8;
 
 /**
  * Fields per job update: job id, state ('release' or a JobUpdate state), attempt time, retry-at
- * (or null), result JSON (null for a release), exchange index into the request's `exchanges`
- * (-1: none), payload JSON (or null), batch tag (or null).
+ * (or null), result JSON (null for a release), batch tag (or null). Every update that is not a
+ * release is one attempt: the call's `records` hold them in that order.
  */
-export const updateFields = 8;
+export const updateFields = 6;
 
 export type Request =
   | { op: 'append'; id: number; at: number; events: (string | number | null)[] }
   /** `durableJobId`: the highest job id the front has seen synced (wal-sync.ts); claims take none above it. */
   | { op: 'claim'; id: number; integration: string; limit: number; now: number; leaseMs: number; durableJobId: number }
   | { op: 'renew'; id: number; jobIds: number[]; until: number }
-  /** `exchanges`: each redacted, truncated exchange of this call once, as JSON. */
-  | { op: 'complete'; id: number; at: number; exchanges: string[]; updates: (string | number | null)[] }
+  /**
+   * `records`: the attempts of this call ({at, result, x, payload}, one per update that is not a
+   * release, in order) and `exchanges`: each redacted, truncated exchange of the call once, both
+   * packed by log-codec.ts (null: no attempt).
+   */
+  | { op: 'complete'; id: number; at: number; records: Uint8Array | null; exchanges: Uint8Array | null; updates: (string | number | null)[] }
   | { op: 'replay'; id: number; at: number; filter: { integration?: string; state?: JobState; messageIds?: string[] } }
   | { op: 'stats'; id: number; at: number }
   | { op: 'backlog'; id: number }

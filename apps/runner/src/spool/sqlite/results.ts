@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { SpoolError } from '../errors.js';
 import type { ClaimHints } from './claim-hints.js';
 import type { Leases } from './leases.js';
 import { updateFields } from './protocol.js';
@@ -6,13 +7,15 @@ import { updateFields } from './protocol.js';
 /**
  * Results: the outcomes of claimed jobs, written in one transaction per complete() call.
  * Every non-release update counts one attempt. The attempts of one call go into one
- * attempt_log row (a JSON array of records, plus the exchanges they share), and each job
+ * attempt_log row (its records and the exchanges they share, as the front packed them), and each job
  * appends "<row>:<index>" to its history: a 1000-record batch is one row insert and one
  * UPDATE per distinct outcome, not a row and two index entries per record.
  */
 export interface CompleteCall {
   at: number;
-  exchanges: readonly string[];
+  /** The call's attempt records and exchanges, packed (log-codec.ts); null when no update is an attempt. */
+  records: Uint8Array | null;
+  exchanges: Uint8Array | null;
   updates: readonly (string | number | null)[];
 }
 
@@ -53,8 +56,9 @@ export function createResults(db: Database.Database, leases: Leases, hints: Clai
    * that transaction is committed (leases dropped, claim hints moved): a failed write changes
    * nothing, and its jobs come back when their leases expire.
    */
-  const write = (at: number, exchanges: readonly string[], u: readonly (string | number | null)[]): (() => void) => {
-    const records: string[] = [];
+  const write = (call: CompleteCall): (() => void) => {
+    const { at, updates: u } = call;
+    let attempts = 0;
     /** Per outcome: the jobs and the index of each one's record. */
     const groups = new Map<string, { state: string; at: number; retryAt: number | null; result: string; refs: [number, number][] }>();
     const tags: [number, string][] = [];
@@ -76,19 +80,17 @@ export function createResults(db: Database.Database, leases: Leases, hints: Clai
       }
       if (state === 'retry') dueAgain.push([integration, retryAt ?? undefined]);
       const result = u[i + 4] as string;
-      const x = u[i + 5] as number;
-      const payload = u[i + 6] as string | null;
-      const batch = u[i + 7] as string | null;
-      records.push(`{"at":${attemptAt},"result":${result}${x >= 0 ? `,"x":${x}` : ''}${payload === null ? '' : `,"payload":${payload}`}}`);
+      const batch = u[i + 5] as string | null;
       if (state === 'retry' && batch !== null) tags.push([id, batch]);
       const key = `${state}|${attemptAt}|${retryAt}|${result}`;
       const group = groups.get(key);
-      const ref: [number, number] = [id, records.length - 1];
+      const ref: [number, number] = [id, attempts++];
       if (group === undefined) groups.set(key, { state, at: attemptAt, retryAt, result, refs: [ref] });
       else group.refs.push(ref);
     }
-    if (records.length > 0) {
-      const row = Number(q.insertLog.run(`[${records.join(',')}]`, `[${exchanges.join(',')}]`, records.length).lastInsertRowid);
+    if (attempts > 0) {
+      if (call.records === null || call.exchanges === null) throw new SpoolError(`a complete() call with ${attempts} attempts carries no records`);
+      const row = Number(q.insertLog.run(call.records, call.exchanges, attempts).lastInsertRowid);
       for (const g of groups.values()) {
         q.finishMany.run(g.state, g.at, g.retryAt, at, g.result, JSON.stringify(g.refs.map(([id, index]) => [id, `${row}:${index}`])));
       }
@@ -101,7 +103,7 @@ export function createResults(db: Database.Database, leases: Leases, hints: Clai
   };
 
   /** Several calls in one transaction: one commit (WAL frames for the pages they share written once), not one each. */
-  const writeAll = db.transaction((calls: readonly CompleteCall[]) => calls.map((c) => write(c.at, c.exchanges, c.updates)));
+  const writeAll = db.transaction((calls: readonly CompleteCall[]) => calls.map((c) => write(c)));
   let transactions = 0;
   const commit = (calls: readonly CompleteCall[]): void => {
     const done = writeAll(calls);

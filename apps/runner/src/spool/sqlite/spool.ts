@@ -3,6 +3,7 @@ import { userKeyOf, type Exchange, type SignalEvent } from '@signal/core';
 import { SpoolError } from '../errors.js';
 import { traitKeys } from '../traits.js';
 import type { AppendResult, Job, JobUpdate, Spool, SpoolHealth } from '../types.js';
+import { packLog } from './log-codec.js';
 import { appendFields, jobFields, type Op, type Request, type Response, type StoreOptions } from './protocol.js';
 import { openDatabase } from './store.js';
 import { createWalSync } from './wal-sync.js';
@@ -235,7 +236,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
     return jobs;
   };
 
-  const encodeUpdates = (updates: JobUpdate[]): { exchanges: string[]; flat: (string | number | null)[] } => {
+  /** The flat updates for the writer, and the call's attempt records and exchanges packed for attempt_log (log-codec.ts). */
+  const encodeUpdates = (updates: JobUpdate[]): { records: Uint8Array | null; exchanges: Uint8Array | null; flat: (string | number | null)[] } => {
     const exchanges: string[] = [];
     const known = new Map<Exchange, number>();
     const exchangeIndex = (exchange: Exchange | undefined): number => {
@@ -260,25 +262,22 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
       return text;
     };
     const flat: (string | number | null)[] = [];
+    const records: string[] = [];
     for (const u of updates) {
       const id = Number(u.job.id);
       if (u.state === 'release') {
-        flat.push(id, 'release', 0, u.retryAt ?? null, null, -1, null, null);
+        flat.push(id, 'release', 0, u.retryAt ?? null, null, null);
         continue;
       }
       const { attempt } = u;
-      flat.push(
-        id,
-        u.state,
-        attempt.at,
-        u.state === 'retry' ? u.retryAt : null,
-        resultText(attempt.result),
-        exchangeIndex(attempt.exchange),
-        attempt.payloadJson ?? (attempt.payload === undefined ? null : JSON.stringify(attempt.payload)),
-        u.state === 'retry' ? (u.batch ?? null) : null,
-      );
+      const result = resultText(attempt.result);
+      const x = exchangeIndex(attempt.exchange);
+      const payload = attempt.payloadJson ?? (attempt.payload === undefined ? undefined : JSON.stringify(attempt.payload));
+      records.push(`{"at":${attempt.at},"result":${result}${x >= 0 ? `,"x":${x}` : ''}${payload === undefined ? '' : `,"payload":${payload}`}}`);
+      flat.push(id, u.state, attempt.at, u.state === 'retry' ? u.retryAt : null, result, u.state === 'retry' ? (u.batch ?? null) : null);
     }
-    return { exchanges, flat };
+    if (records.length === 0) return { records: null, exchanges: null, flat };
+    return { records: packLog(records), exchanges: packLog(exchanges), flat };
   };
 
   const outcomeNames = { s: 'stored', d: 'duplicate' } as const;
@@ -321,8 +320,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
 
     complete: async (updates) => {
       if (updates.length === 0) return;
-      const { exchanges, flat } = encodeUpdates(updates);
-      await send({ op: 'complete', at: now(), exchanges, updates: flat });
+      const { records, exchanges, flat } = encodeUpdates(updates);
+      await send({ op: 'complete', at: now(), records, exchanges, updates: flat });
     },
 
     replay: (filter) => send({ op: 'replay', at: now(), filter }),

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Exchange } from '@signal/core';
@@ -35,6 +36,13 @@ describe('sqlite results and the attempt log', () => {
     );
     const db = new Database(path, { readonly: true });
     expect((db.prepare('SELECT COUNT(*) AS n FROM attempt_log').get() as { n: number }).n).toBe(1);
+    // Stored deflated (log-codec.ts): the row is a fraction of its JSON, and the JSON is all there.
+    const row = db.prepare('SELECT typeof(records) AS kind, records, exchanges FROM attempt_log').get() as { kind: string; records: Buffer; exchanges: Buffer };
+    expect(row.kind).toBe('blob');
+    const records = inflateRawSync(row.records).toString('utf8');
+    expect(row.records.length * 4).toBeLessThan(records.length);
+    expect((JSON.parse(records) as unknown[]).length).toBe(300);
+    expect(JSON.parse(inflateRawSync(row.exchanges).toString('utf8'))).toEqual([other, sent]);
     db.close();
     for (const i of [0, 1, 2, 299]) {
       const [d] = (await spool.event(events[i]!.message_id))!.deliveries;

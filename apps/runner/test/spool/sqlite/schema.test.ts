@@ -125,7 +125,7 @@ describe('sqlite spool schema upgrade', () => {
     await spool.close();
 
     const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(6);
+    expect(db.pragma('user_version', { simple: true })).toBe(7);
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(['events', 'jobs', 'attempt_log', 'event_keys']));
     expect(tables).not.toContain('attempts');

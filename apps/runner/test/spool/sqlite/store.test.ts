@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Request, Response } from '../../../src/spool/sqlite/protocol.js';
+import { packLog } from '../../../src/spool/sqlite/log-codec.js';
 import { openStore } from '../../../src/spool/sqlite/store.js';
 
 /** The store without its thread: the batch rules of the writer (group commit, order, isolation of a failure). */
@@ -84,8 +85,9 @@ describe('sqlite store batches', () => {
       op: 'complete',
       id,
       at: 20,
-      exchanges: [],
-      updates: [jobId, state, 20, null, '{"status":"delivered"}', -1, null, null],
+      records: packLog(['{"at":20,"result":{"status":"delivered"}}']),
+      exchanges: packLog([]),
+      updates: [jobId, state, 20, null, '{"status":"delivered"}', null],
     });
     const before = store.resultTransactions;
     const replies = (await run(store, [done(3, j1!), done(4, j2!), { op: 'stats', id: 5, at: 30 }, done(6, j3!)])).flat();

@@ -50,7 +50,7 @@ export function createDeliveryLog(db: Database.Database, index: MessageIndex, le
   const q = {
     eventRow: db.prepare<[number], { seq: number; message_id: string; source: string; body: string }>('SELECT seq, message_id, source, body FROM events WHERE seq = ?'),
     jobsOfEvent: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE event_seq = ? ORDER BY id'),
-    // A batch row's records and exchanges (log-codec.ts: deflated since v7, JSON text before).
+    // A batch row's records and exchanges (log-codec.ts: deflated when large since v7, else JSON text).
     logRow: db.prepare<[number], { records: Buffer | string; exchanges: Buffer | string }>('SELECT records, exchanges FROM attempt_log WHERE id = ?'),
     // One query per partial index, each grouped in that index's own order: counting reads
     // index entries only, with no sorter (1M queued jobs stay cheap to count).

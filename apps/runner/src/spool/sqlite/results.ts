@@ -14,8 +14,8 @@ import { updateFields } from './protocol.js';
 export interface CompleteCall {
   at: number;
   /** The call's attempt records and exchanges, packed (log-codec.ts); null when no update is an attempt. */
-  records: Uint8Array | null;
-  exchanges: Uint8Array | null;
+  records: Uint8Array | string | null;
+  exchanges: Uint8Array | string | null;
   updates: readonly (string | number | null)[];
 }
 

@@ -40,7 +40,7 @@ export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state
  *     over a window; lookups by id use event_keys. Attempts are stored one row per recorded batch
  *     (attempt_log, with the batch's exchanges) and each job lists its attempts in jobs.history,
  *     instead of a row per job and attempt plus a row per exchange.
- * v7: attempt_log rows are written deflated (log-codec.ts); earlier rows stay JSON text and are read
+ * v7: attempt_log columns of 4 KB or more are written deflated (log-codec.ts); earlier rows stay JSON text and are read
  *     as such. No table changes: the version only keeps an older runner, which would read the
  *     deflated rows as JSON, off the file.
  */
@@ -167,7 +167,7 @@ CREATE INDEX IF NOT EXISTS jobs_event ON jobs(event_seq);
 
 -- One row per recorded batch of attempts (one complete() call): every attempt's {at, result, x, payload}
 -- in one JSON array, and the requests/responses they share ("x" indexes exchanges), each deflated
--- (log-codec.ts; JSON text in rows written before v7). A 1000-record batch
+-- when large (log-codec.ts; JSON text otherwise, and in rows written before v7). A 1000-record batch
 -- is one row, not 1000 rows and index entries. refs: jobs still listing it (retention deletes it at 0).
 CREATE TABLE IF NOT EXISTS attempt_log (
   id        INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -237,7 +237,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   };
 
   /** The flat updates for the writer, and the call's attempt records and exchanges packed for attempt_log (log-codec.ts). */
-  const encodeUpdates = (updates: JobUpdate[]): { records: Uint8Array | null; exchanges: Uint8Array | null; flat: (string | number | null)[] } => {
+  const encodeUpdates = (updates: JobUpdate[]): { records: Uint8Array | string | null; exchanges: Uint8Array | string | null; flat: (string | number | null)[] } => {
     const exchanges: string[] = [];
     const known = new Map<Exchange, number>();
     const exchangeIndex = (exchange: Exchange | undefined): number => {

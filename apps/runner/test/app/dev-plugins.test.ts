@@ -32,20 +32,23 @@ describe('signal dev finds its plugins', () => {
       child.kill('SIGINT');
       return exited;
     };
+    // The banner comes in several writes (a pipe may deliver them apart): wait for its vendor lines too.
+    const vendors = ['leanplum', 'clevertap', 'launchdarkly', 'webhook'];
+    const listed = () => output.includes('Signal sandbox is running') && vendors.every((v) => output.includes(`fake ${v}`));
     const started = await new Promise<boolean>((resolve) => {
       const timer = setInterval(() => {
-        if (output.includes('Signal sandbox is running')) {
+        if (listed()) {
           clearInterval(timer);
           resolve(true);
         }
       }, 100);
       void exited.then(() => {
         clearInterval(timer);
-        resolve(output.includes('Signal sandbox is running'));
+        resolve(listed());
       });
     });
     expect(started, output).toBe(true);
-    for (const vendor of ['leanplum', 'clevertap', 'launchdarkly', 'webhook']) expect(output).toContain(`fake ${vendor}`);
+    for (const vendor of vendors) expect(output).toContain(`fake ${vendor}`);
     // Stopping is not what this test is about (a SIGINT right after the banner may land before the stop handler).
     await stopped();
   }, 60_000);

@@ -22,12 +22,10 @@ export class Leases {
   private readonly byUser = new Map<string, Map<string, Set<number>>>();
 
   add(id: number, integration: string, userKey: string, until: number, stored: 'pending' | 'retry'): void {
-    if (this.byJob.has(id)) this.remove(id);
+    this.remove(id);
     this.byJob.set(id, { integration, userKey, until, stored });
-    getOrCreate(this.byIntegration, integration).add(id);
-    let users = this.byUser.get(integration);
-    if (users === undefined) this.byUser.set(integration, (users = new Map()));
-    getOrCreate(users, userKey).add(id);
+    getOrCreate(this.byIntegration, integration, newIds).add(id);
+    getOrCreate(getOrCreate(this.byUser, integration, () => new Map<string, Set<number>>()), userKey, newIds).add(id);
   }
 
   /** Extends leases still held; returns the ids it extended. */
@@ -109,13 +107,15 @@ export class Leases {
   }
 }
 
-function getOrCreate(map: Map<string, Set<number>>, key: string): Set<number> {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set();
-    map.set(key, set);
+const newIds = (): Set<number> => new Set();
+
+function getOrCreate<V>(map: Map<string, V>, key: string, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
   }
-  return set;
+  return value;
 }
 
 function drop(map: Map<string, Set<number>>, key: string, id: number): void {

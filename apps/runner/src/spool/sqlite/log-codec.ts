@@ -11,7 +11,10 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
  */
 const deflateFrom = 4096;
 
-export function packLog(items: readonly string[]): Uint8Array | string {
+/** A packed column: deflated bytes, or the JSON text itself. */
+export type PackedLog = Uint8Array | string;
+
+export function packLog(items: readonly string[]): PackedLog {
   const text = `[${items.join(',')}]`;
   if (text.length < deflateFrom) return text;
   const packed = deflateRawSync(text, { level: 1 });
@@ -20,7 +23,7 @@ export function packLog(items: readonly string[]): Uint8Array | string {
 }
 
 /** The array a column holds, deflated or as JSON text. */
-export function unpackLog(column: Uint8Array | string): unknown[] {
+export function unpackLog(column: PackedLog): unknown[] {
   const text = typeof column === 'string' ? column : inflateRawSync(column).toString('utf8');
   return JSON.parse(text) as unknown[];
 }

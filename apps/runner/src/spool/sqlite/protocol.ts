@@ -1,4 +1,5 @@
 import type { DeliveryQuery, EventQuery, JobState } from '../types.js';
+import type { PackedLog } from './log-codec.js';
 
 /**
  * Messages between the spool's front (main thread, spool.ts) and its store (the writer thread,
@@ -35,7 +36,7 @@ export type Request =
    * release, in order) and `exchanges`: each redacted, truncated exchange of the call once, both
    * packed by log-codec.ts (null: no attempt).
    */
-  | { op: 'complete'; id: number; at: number; records: Uint8Array | string | null; exchanges: Uint8Array | string | null; updates: (string | number | null)[] }
+  | { op: 'complete'; id: number; at: number; records: PackedLog | null; exchanges: PackedLog | null; updates: (string | number | null)[] }
   | { op: 'replay'; id: number; at: number; filter: { integration?: string; state?: JobState; messageIds?: string[] } }
   | { op: 'stats'; id: number; at: number }
   | { op: 'backlog'; id: number }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { SpoolError } from '../errors.js';
 import type { ClaimHints } from './claim-hints.js';
 import type { Leases } from './leases.js';
+import type { PackedLog } from './log-codec.js';
 import { updateFields } from './protocol.js';
 
 /**
@@ -14,8 +15,8 @@ import { updateFields } from './protocol.js';
 export interface CompleteCall {
   at: number;
   /** The call's attempt records and exchanges, packed (log-codec.ts); null when no update is an attempt. */
-  records: Uint8Array | string | null;
-  exchanges: Uint8Array | string | null;
+  records: PackedLog | null;
+  exchanges: PackedLog | null;
   updates: readonly (string | number | null)[];
 }
 

@@ -40,9 +40,9 @@ export const rebuiltIndexes = ['jobs_due', 'jobs_user', 'jobs_hold', 'jobs_state
  *     over a window; lookups by id use event_keys. Attempts are stored one row per recorded batch
  *     (attempt_log, with the batch's exchanges) and each job lists its attempts in jobs.history,
  *     instead of a row per job and attempt plus a row per exchange.
- * v7: attempt_log columns of 4 KB or more are written deflated (log-codec.ts); earlier rows stay JSON text and are read
- *     as such. No table changes: the version only keeps an older runner, which would read the
- *     deflated rows as JSON, off the file.
+ * v7: attempt_log columns of 4 KB or more are written deflated (log-codec.ts); earlier rows stay
+ *     JSON text and are read as such. No table changes: the version only keeps an older runner,
+ *     which would read the deflated rows as JSON, off the file.
  */
 export const tableMigrations: { version: number; sql: string }[] = [
   {

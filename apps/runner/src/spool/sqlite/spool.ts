@@ -3,7 +3,7 @@ import { userKeyOf, type Exchange, type SignalEvent } from '@signal/core';
 import { SpoolError } from '../errors.js';
 import { traitKeys } from '../traits.js';
 import type { AppendResult, Job, JobUpdate, Spool, SpoolHealth } from '../types.js';
-import { packLog } from './log-codec.js';
+import { packLog, type PackedLog } from './log-codec.js';
 import { appendFields, jobFields, type Op, type Request, type Response, type StoreOptions } from './protocol.js';
 import { openDatabase } from './store.js';
 import { createWalSync } from './wal-sync.js';
@@ -237,7 +237,7 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
   };
 
   /** The flat updates for the writer, and the call's attempt records and exchanges packed for attempt_log (log-codec.ts). */
-  const encodeUpdates = (updates: JobUpdate[]): { records: Uint8Array | string | null; exchanges: Uint8Array | string | null; flat: (string | number | null)[] } => {
+  const encodeUpdates = (updates: JobUpdate[]): { records: PackedLog | null; exchanges: PackedLog | null; flat: (string | number | null)[] } => {
     const exchanges: string[] = [];
     const known = new Map<Exchange, number>();
     const exchangeIndex = (exchange: Exchange | undefined): number => {
